@@ -1,0 +1,160 @@
+/* Colo data plane: the public C API. This file is also the cffi cdef (the
+ * build script drops preprocessor lines), so it holds plain declarations
+ * only: no macros, no inline code, no packed structs. */
+#ifndef COLO_H
+#define COLO_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+struct rte_mempool;
+
+/* Why a received frame was dropped. Names in colo_drop_reason_names. */
+enum colo_drop_reason {
+	COLO_DROP_RUNT,            /* shorter than Ethernet + IPv4 + UDP headers */
+	COLO_DROP_NOT_IPV4_UDP,    /* ARP, IPv6, TCP, IP options we do not parse... */
+	COLO_DROP_IP_FRAGMENT,
+	COLO_DROP_BAD_LENGTH,      /* IP / UDP / frame lengths do not add up */
+	COLO_DROP_BAD_CHECKSUM,    /* only when configured to drop them */
+	COLO_DROP_NOT_SUBSCRIBED,  /* not a configured group and port */
+	COLO_DROP_BAD_MOLDUDP64,   /* header short, block lengths overrun */
+	COLO_DROP_WRONG_SESSION,
+	COLO_DROP_DUPLICATE,       /* already seen on the other line */
+	COLO_DROP_N
+};
+
+/* Per-message events that produce no tick. Names in colo_msg_event_names. */
+enum colo_msg_event {
+	COLO_MSG_ORPHAN_REF,       /* E/C/X/D/U naming an order not on the book */
+	COLO_MSG_DUPLICATE_REF,    /* add of a reference that is already live */
+	COLO_MSG_BAD_LENGTH,       /* length differs from the type's */
+	COLO_MSG_UNKNOWN_TYPE,
+	COLO_MSG_ZERO_SHARES,
+	COLO_MSG_BAD_FIELD,        /* side not B/S */
+	COLO_MSG_BOOK_FULL,
+	COLO_MSG_SYMBOLS_FULL,
+	COLO_MSG_EVENT_N
+};
+
+/* Burst processing time histogram: log-linear in TSC cycles, 8 buckets per
+ * power of two (bucket i < 8 is i cycles). */
+enum { COLO_HIST_BUCKETS = 496 };
+
+/* Written only by the md stage's lcore; read by the control plane at any
+ * time (aligned 64-bit loads are atomic on the platforms DPDK supports). */
+struct md_counters {
+	uint64_t rx_packets;
+	uint64_t rx_bytes;
+	uint64_t feed_packets;       /* MoldUDP64 packets accepted */
+	uint64_t messages;           /* ITCH messages applied */
+	uint64_t ip_checksum_errors;
+	uint64_t udp_checksum_errors;
+	uint64_t gaps;               /* arbitrated stream: gap events */
+	uint64_t gap_messages;       /* ... and messages missed */
+	uint64_t line_packets[2];
+	uint64_t line_gaps[2];
+	uint64_t line_gap_messages[2];
+	uint64_t feed_end_of_session;
+	uint64_t tx_packets;
+	uint64_t tx_bytes;
+	uint64_t tx_ticks;
+	uint64_t tx_heartbeats;
+	uint64_t tx_dropped;         /* tx ring full or no mbuf */
+	uint64_t igmp_reports;
+	uint64_t bursts;
+	uint64_t drops[COLO_DROP_N];
+	uint64_t msg_events[COLO_MSG_EVENT_N];
+	uint64_t messages_by_type[256];
+	uint64_t ticks_by_type[256];
+	uint64_t burst_cycles[COLO_HIST_BUCKETS];
+};
+
+extern const char *const colo_drop_reason_names[];
+extern const char *const colo_msg_event_names[];
+
+/* ---- Normalizer alone (no EAL): unit tests and benchmarks. ---- */
+
+struct itch_normalizer_params {
+	uint32_t max_orders;
+	uint32_t max_symbols;
+	uint64_t midnight_ns;        /* epoch ns of the session date's local midnight */
+};
+
+struct colo_normalizer;
+
+struct colo_normalizer *colo_normalizer_create(const struct itch_normalizer_params *p);
+void colo_normalizer_destroy(struct colo_normalizer *cn);
+int colo_normalizer_set_symbol_id(struct colo_normalizer *cn, const char stock[8], uint32_t id);
+/* Normalizes messages laid out as MoldUDP64 blocks (u16 big-endian length,
+ * then the message). Writes up to max_ticks 26-byte ticks; returns how many,
+ * and sets *consumed to the bytes of input used (stops early when out of
+ * room). */
+size_t colo_normalizer_run(struct colo_normalizer *cn, const uint8_t *blocks, size_t len,
+		uint8_t *ticks, size_t max_ticks, size_t *consumed);
+const struct md_counters *colo_normalizer_counters(const struct colo_normalizer *cn);
+uint16_t itch_message_length(uint8_t type);
+
+/* ---- EAL and ports. ---- */
+
+int colo_eal_init(int argc, char **argv);
+int colo_eal_cleanup(void);
+uint64_t colo_tsc_hz(void);
+
+struct rte_mempool *colo_mempool_create(const char *name, unsigned mbufs, unsigned cache,
+		unsigned data_room, int socket);
+void colo_mempool_free(struct rte_mempool *mp);
+
+struct colo_port_info {
+	uint16_t port_id;
+	int socket;
+	uint8_t mac[6];
+	char driver[32];
+};
+
+/* Configures one rx and one tx queue, starts the port, enables all-multicast
+ * and promiscuous mode when asked. Returns 0, or a negative errno after
+ * printing what failed. */
+int colo_port_start(const char *device_name, struct rte_mempool *mp, uint16_t rx_desc,
+		uint16_t tx_desc, int allmulticast, struct colo_port_info *info);
+void colo_port_close(uint16_t port_id);
+
+/* ---- The market-data stage. ---- */
+
+struct md_line_params {
+	uint16_t port_id;
+	uint32_t group;              /* IPv4, host order; 0 = any */
+	uint16_t udp_port;           /* 0 = any */
+};
+
+struct md_stage_params {
+	struct md_line_params lines[2];
+	unsigned n_lines;
+	char feed_session[10];
+	int feed_session_fixed;      /* else learned from the first packet */
+	int drop_bad_checksum;
+	struct itch_normalizer_params normalizer;
+	uint32_t feed_ip;            /* IGMP report source, host order (0 allowed) */
+	int send_igmp;
+	uint16_t out_port_id;
+	uint8_t out_src_mac[6];
+	uint32_t out_src_ip;         /* host order */
+	uint32_t out_group;          /* host order */
+	uint16_t out_src_port;
+	uint16_t out_dst_port;
+	uint16_t mtu;
+	uint8_t ttl;
+	char out_session[10];
+	struct rte_mempool *tx_pool;
+};
+
+struct md_stage;
+
+struct md_stage *md_stage_create(const struct md_stage_params *p);
+int md_stage_set_symbol_id(struct md_stage *st, const char stock[8], uint32_t id);
+int md_stage_launch(struct md_stage *st, unsigned lcore);
+/* Asks the stage to flush, send end-of-session and return; then waits. */
+int md_stage_stop(struct md_stage *st);
+const struct md_counters *md_stage_counters(const struct md_stage *st);
+void md_stage_destroy(struct md_stage *st);
+
+#endif

@@ -1,0 +1,135 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "itch_order_book.h"
+
+static uint64_t
+level_key(uint32_t symbol, enum book_side side, uint32_t price)
+{
+	return (uint64_t)symbol << 33 | (uint64_t)side << 32 | price;
+}
+
+int
+itch_order_book_init(struct itch_order_book *b, uint32_t max_orders, uint32_t max_symbols)
+{
+	memset(b, 0, sizeof(*b));
+	b->orders = malloc((size_t)max_orders * sizeof(*b->orders));
+	/* A level holds at least one order, so max_orders levels suffice. */
+	b->levels = malloc((size_t)max_orders * sizeof(*b->levels));
+	b->best = malloc((size_t)max_symbols * 2 * sizeof(*b->best));
+	if (b->orders == NULL || b->levels == NULL || b->best == NULL ||
+	    u64_hash_init(&b->order_index, max_orders) != 0 ||
+	    u64_hash_init(&b->level_index, max_orders) != 0) {
+		itch_order_book_free(b);
+		return -1;
+	}
+	for (uint32_t i = 0; i < max_orders; i++) {
+		b->orders[i].level = i + 1 < max_orders ? i + 1 : BOOK_NONE;
+		b->levels[i].next = i + 1 < max_orders ? i + 1 : BOOK_NONE;
+	}
+	memset(b->best, 0xff, (size_t)max_symbols * 2 * sizeof(*b->best));
+	b->free_order = 0;
+	b->free_level = 0;
+	return 0;
+}
+
+void
+itch_order_book_free(struct itch_order_book *b)
+{
+	free(b->orders);
+	free(b->levels);
+	free(b->best);
+	u64_hash_free(&b->order_index);
+	u64_hash_free(&b->level_index);
+	memset(b, 0, sizeof(*b));
+}
+
+static int
+better(enum book_side side, uint32_t a, uint32_t b)
+{
+	return side == BOOK_BID ? a > b : a < b;
+}
+
+/* Finds or creates the level; new levels are linked in price order by a walk
+ * from the top, which is short because feeds add near the inside. */
+static uint32_t
+level_get(struct itch_order_book *b, uint32_t symbol, enum book_side side, uint32_t price)
+{
+	uint64_t key = level_key(symbol, side, price);
+	uint32_t l = u64_hash_get(&b->level_index, key);
+
+	if (l != U64_HASH_EMPTY)
+		return l;
+	l = b->free_level;
+	struct book_level *lv = &b->levels[l];
+	b->free_level = lv->next;
+
+	uint32_t *head = &b->best[symbol * 2 + side];
+	uint32_t prev = BOOK_NONE, next = *head;
+	while (next != BOOK_NONE && !better(side, price, b->levels[next].price)) {
+		prev = next;
+		next = b->levels[next].next;
+	}
+	*lv = (struct book_level){.shares = 0, .price = price, .symbol = symbol,
+				  .prev = prev, .next = next, .side = side};
+	if (prev == BOOK_NONE)
+		*head = l;
+	else
+		b->levels[prev].next = l;
+	if (next != BOOK_NONE)
+		b->levels[next].prev = l;
+	u64_hash_put(&b->level_index, key, l);
+	return l;
+}
+
+static void
+level_release(struct itch_order_book *b, uint32_t l)
+{
+	struct book_level *lv = &b->levels[l];
+
+	if (lv->prev == BOOK_NONE)
+		b->best[lv->symbol * 2 + lv->side] = lv->next;
+	else
+		b->levels[lv->prev].next = lv->next;
+	if (lv->next != BOOK_NONE)
+		b->levels[lv->next].prev = lv->prev;
+	u64_hash_del(&b->level_index, level_key(lv->symbol, lv->side, lv->price));
+	lv->next = b->free_level;
+	b->free_level = l;
+}
+
+enum book_add_result
+itch_order_book_add(struct itch_order_book *b, uint64_t ref, uint32_t symbol,
+		    enum book_side side, uint32_t price, uint32_t shares)
+{
+	if (u64_hash_get(&b->order_index, ref) != U64_HASH_EMPTY)
+		return BOOK_DUPLICATE_REF;
+	uint32_t o = b->free_order;
+	if (o == BOOK_NONE)
+		return BOOK_FULL;
+	b->free_order = b->orders[o].level;
+
+	uint32_t l = level_get(b, symbol, side, price);
+	b->levels[l].shares += shares;
+	b->orders[o] = (struct book_order){.shares = shares, .level = l};
+	u64_hash_put(&b->order_index, ref, o);
+	return BOOK_ADDED;
+}
+
+void
+itch_order_book_reduce(struct itch_order_book *b, uint64_t ref, uint32_t o, uint32_t shares)
+{
+	struct book_order *order = &b->orders[o];
+	uint32_t take = shares < order->shares ? shares : order->shares;
+	uint32_t l = order->level;
+
+	order->shares -= take;
+	b->levels[l].shares -= take;
+	if (order->shares == 0) {
+		u64_hash_del(&b->order_index, ref);
+		order->level = b->free_order;
+		b->free_order = o;
+	}
+	if (b->levels[l].shares == 0)
+		level_release(b, l);
+}

@@ -1,0 +1,331 @@
+/* The market-data stage: one lcore polls the feed ports, arbitrates lines A
+ * and B, normalizes ITCH into ticks and sends them as MoldUDP64 multicast. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "burst_histogram.h"
+#include "itch_normalizer.h"
+#include "md_telemetry.h"
+#include "moldudp64_rx.h"
+#include "tick_framer.h"
+
+#define RX_BURST 32
+#define TX_PENDING 64
+#define IGMP_INTERVAL_S 10 /* well inside a querier's 260 s membership timeout */
+
+struct md_stage {
+	struct md_counters counters; /* first: cache aligned by rte_zmalloc */
+	struct md_stage_params p;
+	struct itch_normalizer normalizer;
+	struct moldudp64_rx feed;
+	struct tick_framer framer;
+	struct rte_mbuf *open_mbuf;
+	struct rte_mbuf *tx[TX_PENDING];
+	uint16_t n_tx;
+	uint16_t rx_ports[2];
+	unsigned n_rx_ports;
+	uint8_t feed_mac[6];
+	uint64_t heartbeat_tsc, igmp_tsc, last_tx, last_igmp;
+	int eos_sent;
+	unsigned lcore;
+	volatile int stop;
+};
+
+struct md_stage *
+md_stage_create(const struct md_stage_params *p)
+{
+	struct md_stage *st = rte_zmalloc("md_stage", sizeof(*st), RTE_CACHE_LINE_SIZE);
+
+	if (st == NULL) {
+		fprintf(stderr, "md_stage: cannot allocate the stage\n");
+		return NULL;
+	}
+	st->p = *p;
+	if (itch_normalizer_init(&st->normalizer, &p->normalizer, &st->counters) != 0) {
+		fprintf(stderr, "md_stage: cannot allocate the book for %u orders, %u symbols\n",
+			p->normalizer.max_orders, p->normalizer.max_symbols);
+		rte_free(st);
+		return NULL;
+	}
+	moldudp64_rx_init(&st->feed, p->feed_session_fixed ? p->feed_session : NULL);
+
+	struct udp_frame_template udp = {
+		.src_ip = p->out_src_ip, .dst_ip = p->out_group,
+		.src_port = p->out_src_port, .dst_port = p->out_dst_port, .ttl = p->ttl,
+	};
+	memcpy(udp.src_mac, p->out_src_mac, 6);
+	tick_framer_init(&st->framer, &udp, p->out_session, p->mtu);
+
+	for (unsigned i = 0; i < p->n_lines; i++) {
+		unsigned j = 0;
+		while (j < st->n_rx_ports && st->rx_ports[j] != p->lines[i].port_id)
+			j++;
+		if (j == st->n_rx_ports)
+			st->rx_ports[st->n_rx_ports++] = p->lines[i].port_id;
+	}
+	struct rte_ether_addr mac;
+	if (p->n_lines > 0 && rte_eth_macaddr_get(p->lines[0].port_id, &mac) == 0)
+		memcpy(st->feed_mac, mac.addr_bytes, 6);
+	st->heartbeat_tsc = rte_get_tsc_hz(); /* at least one heartbeat a second */
+	st->igmp_tsc = rte_get_tsc_hz() * IGMP_INTERVAL_S;
+	md_telemetry_register(&st->counters);
+	return st;
+}
+
+int
+md_stage_set_symbol_id(struct md_stage *st, const char stock[8], uint32_t id)
+{
+	return itch_normalizer_set_symbol_id(&st->normalizer, stock, id);
+}
+
+const struct md_counters *
+md_stage_counters(const struct md_stage *st)
+{
+	return &st->counters;
+}
+
+static void
+tx_flush(struct md_stage *st)
+{
+	if (st->n_tx == 0)
+		return;
+	uint16_t sent = rte_eth_tx_burst(st->p.out_port_id, 0, st->tx, st->n_tx);
+	for (uint16_t i = 0; i < sent; i++)
+		st->counters.tx_bytes += st->tx[i]->pkt_len;
+	st->counters.tx_packets += sent;
+	if (sent < st->n_tx) {
+		st->counters.tx_dropped += st->n_tx - sent;
+		rte_pktmbuf_free_bulk(&st->tx[sent], st->n_tx - sent);
+	}
+	st->n_tx = 0;
+	st->last_tx = rte_rdtsc();
+}
+
+static void
+tx_queue(struct md_stage *st, struct rte_mbuf *m, uint16_t len)
+{
+	m->data_len = len;
+	m->pkt_len = len;
+	st->tx[st->n_tx++] = m;
+	if (st->n_tx == TX_PENDING)
+		tx_flush(st);
+}
+
+/* Closes the open tick packet, if any, and queues it. */
+static void
+ticks_close(struct md_stage *st)
+{
+	if (st->open_mbuf == NULL)
+		return;
+	uint16_t len = tick_framer_close(&st->framer);
+	tx_queue(st, st->open_mbuf, len);
+	st->open_mbuf = NULL;
+}
+
+static void
+ticks_send(struct md_stage *st, const struct colo_tick *t, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (st->open_mbuf == NULL) {
+			st->open_mbuf = rte_pktmbuf_alloc(st->p.tx_pool);
+			if (st->open_mbuf == NULL) {
+				/* The sequence still advances: subscribers see a gap
+				 * and can re-request, rather than a silent hole. */
+				st->counters.tx_dropped++;
+				st->framer.next_seq++;
+				continue;
+			}
+			tick_framer_open(&st->framer, rte_pktmbuf_mtod(st->open_mbuf, uint8_t *));
+		}
+		tick_framer_add(&st->framer, &t[i]);
+		st->counters.tx_ticks++;
+		if (tick_framer_full(&st->framer))
+			ticks_close(st);
+	}
+}
+
+static void
+control_send(struct md_stage *st, uint16_t count)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(st->p.tx_pool);
+
+	if (m == NULL) {
+		st->counters.tx_dropped++;
+		return;
+	}
+	tx_queue(st, m, tick_framer_control(&st->framer, rte_pktmbuf_mtod(m, uint8_t *), count));
+}
+
+static int
+line_of(const struct md_stage *st, const struct udp_view *v)
+{
+	for (unsigned i = 0; i < st->p.n_lines; i++) {
+		const struct md_line_params *l = &st->p.lines[i];
+		if ((l->group == 0 || v->dst_ip == l->group) &&
+		    (l->udp_port == 0 || v->dst_port == l->udp_port))
+			return (int)i;
+	}
+	return -1;
+}
+
+static void
+frame_handle(struct md_stage *st, const struct rte_mbuf *m)
+{
+	struct md_counters *c = &st->counters;
+	struct udp_view v;
+	uint16_t skip, count;
+	int line, drop;
+
+	c->rx_packets++;
+	c->rx_bytes += m->pkt_len;
+	if (m->nb_segs > 1) {
+		c->drops[COLO_DROP_BAD_LENGTH]++;
+		return;
+	}
+	drop = udp_frame_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
+			       st->p.drop_bad_checksum, &v, c);
+	if (drop >= 0) {
+		c->drops[drop]++;
+		return;
+	}
+	line = line_of(st, &v);
+	if (line < 0) {
+		c->drops[COLO_DROP_NOT_SUBSCRIBED]++;
+		return;
+	}
+	drop = moldudp64_rx_accept(&st->feed, (unsigned)line, v.payload, v.len, &skip, &count, c);
+	if (drop == MOLDUDP64_NOTHING_NEW) {
+		c->feed_packets++;
+		return;
+	}
+	if (drop >= 0) {
+		c->drops[drop]++;
+		return;
+	}
+	c->feed_packets++;
+
+	const uint8_t *block = v.payload + MOLDUDP64_HEADER;
+	for (uint16_t i = 0; i < count; i++) {
+		uint16_t len = (uint16_t)(block[0] << 8 | block[1]);
+		if (i >= skip) {
+			struct colo_tick ticks[ITCH_MAX_TICKS_PER_MSG];
+			unsigned n = itch_normalizer_apply(&st->normalizer, block + 2, len, ticks);
+			c->messages++;
+			ticks_send(st, ticks, n);
+		}
+		block += 2 + len;
+	}
+}
+
+static void
+igmp_send(struct md_stage *st)
+{
+	for (unsigned i = 0; i < st->p.n_lines; i++) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(st->p.tx_pool);
+		if (m == NULL)
+			return;
+		uint16_t len = igmp_report_write(rte_pktmbuf_mtod(m, uint8_t *), st->feed_mac,
+						 st->p.feed_ip, st->p.lines[i].group);
+		m->data_len = m->pkt_len = len;
+		if (rte_eth_tx_burst(st->p.lines[i].port_id, 0, &m, 1) == 1)
+			st->counters.igmp_reports++;
+		else
+			rte_pktmbuf_free(m);
+	}
+}
+
+static void
+end_of_session_send(struct md_stage *st)
+{
+	ticks_close(st);
+	control_send(st, MOLDUDP64_END_OF_SESSION);
+	tx_flush(st);
+	st->eos_sent = 1;
+}
+
+/* Work done between bursts: heartbeats, IGMP refresh, end of session. */
+static void
+idle_work(struct md_stage *st, uint64_t now)
+{
+	if (st->feed.ended && !st->eos_sent)
+		end_of_session_send(st);
+	if (!st->eos_sent && now - st->last_tx >= st->heartbeat_tsc) {
+		control_send(st, 0);
+		st->counters.tx_heartbeats++;
+		tx_flush(st);
+	}
+	if (st->p.send_igmp && now - st->last_igmp >= st->igmp_tsc) {
+		igmp_send(st);
+		st->last_igmp = now;
+	}
+}
+
+static int
+md_stage_main(void *arg)
+{
+	struct md_stage *st = arg;
+	struct rte_mbuf *pkts[RX_BURST];
+
+	st->last_tx = rte_rdtsc();
+	st->last_igmp = st->last_tx - st->igmp_tsc; /* join at once */
+	while (!st->stop) {
+		for (unsigned i = 0; i < st->n_rx_ports; i++) {
+			uint16_t n = rte_eth_rx_burst(st->rx_ports[i], 0, pkts, RX_BURST);
+			if (n == 0)
+				continue;
+			uint64_t start = rte_rdtsc();
+			for (uint16_t j = 0; j < n; j++)
+				frame_handle(st, pkts[j]);
+			rte_pktmbuf_free_bulk(pkts, n);
+			/* Ticks never wait for more input. */
+			ticks_close(st);
+			tx_flush(st);
+			burst_histogram_add(st->counters.burst_cycles, rte_rdtsc() - start);
+			st->counters.bursts++;
+		}
+		idle_work(st, rte_rdtsc());
+	}
+	if (!st->eos_sent)
+		end_of_session_send(st);
+	return 0;
+}
+
+int
+md_stage_launch(struct md_stage *st, unsigned lcore)
+{
+	int ret = rte_eal_remote_launch(md_stage_main, st, lcore);
+
+	if (ret != 0) {
+		fprintf(stderr, "md_stage: cannot launch on lcore %u: %s\n", lcore, rte_strerror(-ret));
+		return ret;
+	}
+	st->lcore = lcore;
+	return 0;
+}
+
+int
+md_stage_stop(struct md_stage *st)
+{
+	st->stop = 1;
+	return rte_eal_wait_lcore(st->lcore);
+}
+
+void
+md_stage_destroy(struct md_stage *st)
+{
+	if (st == NULL)
+		return;
+	md_telemetry_register(NULL);
+	if (st->open_mbuf != NULL)
+		rte_pktmbuf_free(st->open_mbuf);
+	itch_normalizer_free(&st->normalizer);
+	rte_free(st);
+}

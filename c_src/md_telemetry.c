@@ -1,0 +1,44 @@
+#include <rte_telemetry.h>
+
+#include "md_telemetry.h"
+
+static const struct md_counters *served;
+
+static int
+colo_md_command(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct md_counters *c = served;
+
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	if (c == NULL)
+		return 0;
+	rte_tel_data_add_dict_u64(d, "rx_packets", c->rx_packets);
+	rte_tel_data_add_dict_u64(d, "rx_bytes", c->rx_bytes);
+	rte_tel_data_add_dict_u64(d, "feed_packets", c->feed_packets);
+	rte_tel_data_add_dict_u64(d, "messages", c->messages);
+	rte_tel_data_add_dict_u64(d, "gaps", c->gaps);
+	rte_tel_data_add_dict_u64(d, "gap_messages", c->gap_messages);
+	rte_tel_data_add_dict_u64(d, "tx_packets", c->tx_packets);
+	rte_tel_data_add_dict_u64(d, "tx_ticks", c->tx_ticks);
+	rte_tel_data_add_dict_u64(d, "tx_dropped", c->tx_dropped);
+	for (int i = 0; i < COLO_DROP_N; i++)
+		rte_tel_data_add_dict_u64(d, colo_drop_reason_names[i], c->drops[i]);
+	for (int i = 0; i < COLO_MSG_EVENT_N; i++)
+		rte_tel_data_add_dict_u64(d, colo_msg_event_names[i], c->msg_events[i]);
+	return 0;
+}
+
+void
+md_telemetry_register(const struct md_counters *c)
+{
+	static int registered;
+
+	served = c;
+	if (!registered && c != NULL) {
+		rte_telemetry_register_cmd("/colo/md", colo_md_command,
+					   "Market-data stage counters. No parameters.");
+		registered = 1;
+	}
+}

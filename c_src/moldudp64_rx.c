@@ -1,0 +1,93 @@
+#include <string.h>
+
+#include "moldudp64_rx.h"
+
+static inline uint64_t
+be64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return __builtin_bswap64(v);
+}
+
+void
+moldudp64_rx_init(struct moldudp64_rx *rx, const char *session)
+{
+	memset(rx, 0, sizeof(*rx));
+	if (session != NULL) {
+		memcpy(rx->session, session, sizeof(rx->session));
+		rx->session_known = 1;
+	}
+}
+
+/* Every block must lie inside the packet and the blocks must fill it. */
+static int
+blocks_fit(const uint8_t *p, uint16_t len, uint16_t count)
+{
+	uint32_t off = MOLDUDP64_HEADER;
+
+	for (uint16_t i = 0; i < count; i++) {
+		if (off + 2 > len)
+			return 0;
+		off += 2 + (uint32_t)(p[off] << 8 | p[off + 1]);
+	}
+	return off == len;
+}
+
+int
+moldudp64_rx_accept(struct moldudp64_rx *rx, unsigned line, const uint8_t *p, uint16_t len,
+		    uint16_t *skip, uint16_t *count, struct md_counters *c)
+{
+	if (len < MOLDUDP64_HEADER)
+		return COLO_DROP_BAD_MOLDUDP64;
+	uint16_t n = (uint16_t)(p[18] << 8 | p[19]);
+	int end = n == MOLDUDP64_END_OF_SESSION;
+	if (end)
+		n = 0;
+	if (!blocks_fit(p, len, n))
+		return COLO_DROP_BAD_MOLDUDP64;
+	if (!rx->session_known) {
+		memcpy(rx->session, p, sizeof(rx->session));
+		rx->session_known = 1;
+	} else if (memcmp(rx->session, p, sizeof(rx->session)) != 0) {
+		return COLO_DROP_WRONG_SESSION;
+	}
+
+	uint64_t seq = be64(p + 10);
+	c->line_packets[line]++;
+	if (!rx->line_started[line]) {
+		rx->line_next[line] = seq;
+		rx->line_started[line] = 1;
+	}
+	if (seq > rx->line_next[line]) {
+		c->line_gaps[line]++;
+		c->line_gap_messages[line] += seq - rx->line_next[line];
+	}
+	if (seq + n > rx->line_next[line])
+		rx->line_next[line] = seq + n;
+
+	/* A capture or a late join starts mid-session: the first sequence seen
+	 * is the start, not a gap. */
+	if (!rx->started) {
+		rx->next_seq = seq;
+		rx->started = 1;
+	}
+	if (end && !rx->ended) {
+		rx->ended = 1;
+		c->feed_end_of_session++;
+	}
+	if (seq > rx->next_seq) {
+		c->gaps++;
+		c->gap_messages += seq - rx->next_seq;
+		rx->next_seq = seq;
+	}
+	if (n == 0)
+		return MOLDUDP64_NOTHING_NEW;
+	if (seq + n <= rx->next_seq)
+		return COLO_DROP_DUPLICATE;
+	*skip = (uint16_t)(rx->next_seq - seq);
+	*count = n;
+	rx->next_seq = seq + n;
+	return -1;
+}

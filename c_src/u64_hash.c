@@ -1,0 +1,55 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "u64_hash.h"
+
+int
+u64_hash_init(struct u64_hash *h, uint32_t max_entries)
+{
+	uint64_t cap = 16;
+	unsigned bits = 4;
+
+	while (cap < 2ull * max_entries) {
+		cap <<= 1;
+		bits++;
+	}
+	h->slots = malloc(cap * sizeof(*h->slots));
+	if (h->slots == NULL)
+		return -1;
+	memset(h->slots, 0xff, cap * sizeof(*h->slots));
+	h->mask = cap - 1;
+	h->shift = 64 - bits;
+	return 0;
+}
+
+void
+u64_hash_free(struct u64_hash *h)
+{
+	free(h->slots);
+	h->slots = NULL;
+}
+
+void
+u64_hash_del(struct u64_hash *h, uint64_t key)
+{
+	uint64_t i = u64_hash_index(h, key);
+
+	while (h->slots[i].key != key) {
+		if (h->slots[i].value == U64_HASH_EMPTY)
+			return;
+		i = (i + 1) & h->mask;
+	}
+	/* Shift later members of the probe chain back into the hole. */
+	for (uint64_t j = (i + 1) & h->mask;; j = (j + 1) & h->mask) {
+		struct u64_hash_slot *s = &h->slots[j];
+		if (s->value == U64_HASH_EMPTY)
+			break;
+		uint64_t home = u64_hash_index(h, s->key);
+		/* Move s if its home is not cyclically within (i, j]. */
+		if (((j - home) & h->mask) >= ((j - i) & h->mask)) {
+			h->slots[i] = *s;
+			i = j;
+		}
+	}
+	h->slots[i].value = U64_HASH_EMPTY;
+}

@@ -1,0 +1,44 @@
+/* Ethernet (optionally one 802.1Q tag) / IPv4 / UDP: parse received frames
+ * and write the headers of frames we send. No EAL needed. */
+#ifndef UDP_FRAME_H
+#define UDP_FRAME_H
+
+#include <stdint.h>
+
+#include "colo.h"
+
+#define UDP_FRAME_HEADERS (14 + 20 + 8) /* untagged, no IP options */
+
+struct udp_view {
+	const uint8_t *payload;
+	uint16_t len;
+	uint32_t dst_ip;   /* host order */
+	uint16_t dst_port; /* host order */
+};
+
+/* Returns -1 with *v filled, or the colo_drop_reason. Bad checksums are
+ * counted in c; they are a drop reason only when drop_bad_checksum. */
+int udp_frame_parse(const uint8_t *frame, uint32_t len, int drop_bad_checksum,
+		struct udp_view *v, struct md_counters *c);
+
+struct udp_frame_template {
+	uint8_t src_mac[6];
+	uint32_t src_ip, dst_ip; /* host order */
+	uint16_t src_port, dst_port;
+	uint8_t ttl;
+};
+
+/* Writes Ethernet/IPv4/UDP headers in front of payload_len bytes already at
+ * frame + UDP_FRAME_HEADERS, with both checksums; returns the frame length. */
+uint16_t udp_frame_write(uint8_t *frame, const struct udp_frame_template *t,
+		uint16_t payload_len);
+
+/* The Ethernet address IPv4 multicast maps to: 01:00:5e + low 23 bits. */
+void udp_frame_multicast_mac(uint32_t group, uint8_t mac[6]);
+
+/* An IGMPv2 membership report for group (RFC 2236, with router alert);
+ * padded to the Ethernet minimum; returns the frame length (60). */
+uint16_t igmp_report_write(uint8_t *frame, const uint8_t src_mac[6], uint32_t src_ip,
+		uint32_t group);
+
+#endif

@@ -1,0 +1,146 @@
+"""One appliance process: EAL, mempool, ports and the md stage, started from
+a validated Config, watched while it runs, stopped cleanly."""
+from __future__ import annotations
+
+import datetime
+import ipaddress
+from zoneinfo import ZoneInfo
+
+from dataplane import eal
+from dataplane._colo import ffi, lib
+from dataplane.binding import counters_snapshot
+
+
+def midnight_ns(session_date: datetime.date, tz: str) -> int:
+    """Epoch ns of local midnight of the session date (spec/ticks.md 2)."""
+    local = datetime.datetime.combine(session_date, datetime.time(), ZoneInfo(tz))
+    return int(local.timestamp()) * 1_000_000_000
+
+
+def _ip(addr) -> int:
+    return int(ipaddress.IPv4Address(addr)) if addr else 0
+
+
+def _session(name: str) -> bytes:
+    return name.encode("ascii").ljust(10)
+
+
+class DataplaneError(RuntimeError):
+    pass
+
+
+class Appliance:
+    """Start with start(); read counters() at any time; stop() once.
+
+    offline_filter: (group, udp_port) for line A, None in either meaning any;
+    for captures and files, where no IGMP join is sent."""
+
+    def __init__(self, config, *, offline_filter=None):
+        self.config = config
+        self.offline_filter = offline_filter
+        self.ports = {}  # port name -> struct colo_port_info
+        self._stage = ffi.NULL
+        self._pool = ffi.NULL
+        self._eal_up = False
+        self.hugepages = False
+
+    # -- start -------------------------------------------------------------
+    def start(self):
+        cfg = self.config
+        try:
+            self.hugepages = eal.use_hugepages(cfg.eal.hugepages, cfg.eal.memory_mb)
+        except RuntimeError as e:
+            raise DataplaneError(str(e)) from None
+        args = eal.eal_args(cfg.eal, [p.device for p in cfg.ports.values()],
+                            hugepages=self.hugepages)
+        self._argv_keep = [ffi.new("char[]", a.encode()) for a in args]
+        if lib.colo_eal_init(len(args), ffi.new("char *[]", self._argv_keep)) < 0:
+            raise DataplaneError("EAL initialization failed (see the message above); "
+                                 f"arguments: {' '.join(args[1:])}")
+        self._eal_up = True
+        self.tsc_hz = lib.colo_tsc_hz()
+        mp = cfg.mempool
+        self._pool = lib.colo_mempool_create(b"colo_mbufs", mp.mbufs, mp.cache, mp.data_room, -1)
+        if self._pool == ffi.NULL:
+            raise DataplaneError("cannot create the packet mempool (see the message above)")
+        feed_ports = {line.port for feed in cfg.feeds for line in feed.lines.values()}
+        for name, port in cfg.ports.items():
+            info = ffi.new("struct colo_port_info *")
+            if lib.colo_port_start(eal.device_name(port.device).encode(), self._pool,
+                                   port.rx_descriptors, port.tx_descriptors,
+                                   int(name in feed_ports), info) != 0:
+                raise DataplaneError(f"port {name} ({port.device}) did not start "
+                                     "(see the message above)")
+            self.ports[name] = info
+        self._stage = lib.md_stage_create(self._stage_params())
+        if self._stage == ffi.NULL:
+            raise DataplaneError("cannot create the md stage (see the message above)")
+        for inst in cfg.instruments:
+            if lib.md_stage_set_symbol_id(self._stage, inst.symbol.encode().ljust(8), inst.id):
+                raise DataplaneError(f"instrument {inst.symbol}: cannot set id {inst.id}")
+        if lib.md_stage_launch(self._stage, cfg.stages.md) != 0:
+            raise DataplaneError(f"cannot launch the md stage on lcore {cfg.stages.md}")
+
+    def _stage_params(self):
+        cfg = self.config
+        feed, out = cfg.feeds[0], cfg.outputs[0]
+        p = ffi.new("struct md_stage_params *")
+        for i, line in enumerate(feed.lines.values()):
+            p.lines[i].port_id = self.ports[line.port].port_id
+            p.lines[i].group = _ip(line.group)
+            p.lines[i].udp_port = line.udp_port
+        p.n_lines = len(feed.lines)
+        p.send_igmp = int(self.offline_filter is None)
+        if self.offline_filter is not None:
+            group, udp_port = self.offline_filter
+            p.n_lines = 1
+            p.lines[0].group = _ip(group)
+            p.lines[0].udp_port = udp_port or 0
+        if feed.session:
+            p.feed_session = _session(feed.session)
+            p.feed_session_fixed = 1
+        p.drop_bad_checksum = int(cfg.checksums.drop_bad)
+        p.normalizer.max_orders = cfg.book.max_orders
+        p.normalizer.max_symbols = cfg.book.max_symbols
+        p.normalizer.midnight_ns = midnight_ns(feed.session_date, feed.timezone)
+        first_line = next(iter(feed.lines.values()))
+        p.feed_ip = _ip(cfg.ports[first_line.port].ip)
+        out_port = self.ports[out.port]
+        p.out_port_id = out_port.port_id
+        p.out_src_mac = bytes(out_port.mac)
+        p.out_src_ip = _ip(cfg.ports[out.port].ip)
+        p.out_group = _ip(out.group)
+        p.out_src_port = out.source_port or out.udp_port
+        p.out_dst_port = out.udp_port
+        p.mtu = out.mtu
+        p.ttl = out.ttl
+        p.out_session = _session(out.session)
+        p.tx_pool = self._pool
+        return p
+
+    # -- watch -------------------------------------------------------------
+    def counters(self) -> dict:
+        return counters_snapshot(lib.md_stage_counters(self._stage))
+
+    # -- stop --------------------------------------------------------------
+    def stop(self) -> dict | None:
+        """Stage drained and stopped, ports stopped and closed, then memory
+        released and EAL cleaned up (hugepage files go with it). Returns the
+        final counters."""
+        final = None
+        if self._stage != ffi.NULL:
+            lib.md_stage_stop(self._stage)
+            final = self.counters()
+        for info in self.ports.values():
+            lib.colo_port_close(info.port_id)
+        self.ports.clear()
+        if self._stage != ffi.NULL:
+            lib.md_stage_destroy(self._stage)
+            self._stage = ffi.NULL
+        if self._pool != ffi.NULL:
+            lib.colo_mempool_free(self._pool)
+            self._pool = ffi.NULL
+        if self._eal_up:
+            lib.colo_eal_cleanup()
+            self._eal_up = False
+        return final

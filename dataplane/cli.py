@@ -1,0 +1,133 @@
+"""The `colo` command."""
+from __future__ import annotations
+
+import argparse
+import datetime
+import sys
+
+from dataplane.config import ConfigError, example_config_text, load_config
+
+
+def _date(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def _group_port(text: str) -> tuple[str, int]:
+    group, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"expected GROUP:PORT, got {text!r}")
+    return group, int(port)
+
+
+def cmd_run(args) -> int:
+    from dataplane.appliance import Appliance
+    from dataplane.metrics import serve
+    from dataplane.runner import run
+
+    config = load_config(args.config)
+    appliance = Appliance(config)
+    serve(appliance, config.metrics.prometheus_port)
+    run(appliance)
+    return 0
+
+
+def cmd_normalize(args) -> int:
+    from dataplane.normalize import normalize
+
+    out = args.output or str(args.input) + ".ticks.pcap"
+    final = normalize(args.input, out, args.date, args.tz, args.group, args.port)
+    print(f"ticks written to {out}")
+    return 0 if final is not None else 1
+
+
+def cmd_synth(args) -> int:
+    from feedhandlers.itch50 import write_itch_file
+    from feedhandlers.synth import synthesize
+
+    n = write_itch_file(args.output, synthesize(args.seed, args.symbols, args.messages))
+    print(f"{n} ITCH 5.0 messages written to {args.output}")
+    return 0
+
+
+def cmd_config_example(args) -> int:
+    sys.stdout.write(example_config_text())
+    return 0
+
+
+def cmd_subscribe(args) -> int:
+    from multicast.cli import subscribe
+
+    group, port = args.group_port
+    return subscribe(group, port, iface=args.iface, stats=args.stats, count=args.count,
+                     timeout=args.timeout)
+
+
+def cmd_demo(args) -> int:
+    from dataplane.demo import demo
+
+    return demo(seed=args.seed, symbols=args.symbols, messages=args.messages)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="colo", description="Colo market-data appliance")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("run", help="run the appliance until stopped")
+    s.add_argument("config")
+    s.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("normalize", help="ITCH pcap or NASDAQ ITCH file -> pcap of ticks")
+    s.add_argument("input")
+    s.add_argument("-o", "--output", help="output pcap (default INPUT.ticks.pcap)")
+    s.add_argument("--date", type=_date, default=datetime.date.today(),
+                   help="session date YYYY-MM-DD (default today)")
+    s.add_argument("--tz", default="America/New_York", help="feed time zone")
+    s.add_argument("--group", help="only this destination multicast group")
+    s.add_argument("--port", type=int, help="only this destination UDP port")
+    s.set_defaults(func=cmd_normalize)
+
+    s = sub.add_parser("synth", help="write a synthetic ITCH 5.0 session")
+    s.add_argument("--seed", type=int, default=1)
+    s.add_argument("--symbols", type=int, default=8)
+    s.add_argument("--messages", type=int, default=100_000)
+    s.add_argument("-o", "--output", required=True)
+    s.set_defaults(func=cmd_synth)
+
+    s = sub.add_parser("config", help="configuration helpers")
+    config_sub = s.add_subparsers(dest="config_command", required=True)
+    e = config_sub.add_parser("example", help="print a complete, commented example config")
+    e.set_defaults(func=cmd_config_example)
+
+    s = sub.add_parser("subscribe", help="receive and print ticks")
+    s.add_argument("group_port", type=_group_port, metavar="GROUP:PORT")
+    s.add_argument("--iface", help="interface to join on")
+    s.add_argument("--stats", action="store_true", help="print rates and gaps instead")
+    s.add_argument("--count", type=int, help="stop after this many ticks")
+    s.add_argument("--timeout", type=float, help="stop after this many idle seconds")
+    s.set_defaults(func=cmd_subscribe)
+
+    s = sub.add_parser("demo", help="synthetic feed -> data plane -> subscriber")
+    s.add_argument("--seed", type=int, default=7)
+    s.add_argument("--symbols", type=int, default=8)
+    s.add_argument("--messages", type=int, default=200_000)
+    s.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ConfigError as e:
+        print(f"colo: {e}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError, RuntimeError) as e:
+        print(f"colo {args.command}: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

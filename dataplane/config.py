@@ -1,0 +1,457 @@
+"""The operator's config file: load it, check all of it, model it.
+
+Nothing starts until the whole file is valid. A problem is reported as
+`{file}:{line}: {field}: expected {what}, got {value!r}`, so the operator can
+fix the file without reading this code.
+
+Each config dataclass carries the rule for each of its fields (see `_field`);
+one reader (`_Record`) walks the YAML nodes, which keep their line numbers,
+and applies those rules.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import ipaddress
+import os
+import re
+from collections import ChainMap
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+import yaml
+
+_NULL_TAG = 'tag:yaml.org,2002:null'
+
+
+class ConfigError(Exception):
+    """A problem with the config; str(error) is the whole message for the operator.
+
+    line and field are None when unknown (an unreadable file, a YAML syntax error)."""
+
+    def __init__(self, path: str, line: int | None, field: str | None, problem: str):
+        self.path, self.line, self.field, self.problem = path, line, field, problem
+        location = path if line is None else f'{path}:{line}'
+        super().__init__(': '.join(part for part in (location, field, problem) if part is not None))
+
+
+class _Invalid(Exception):
+    """A problem at a node; parse_config adds the file name."""
+
+    def __init__(self, node: yaml.Node, field: str | None, problem: str):
+        super().__init__(problem)
+        self.line, self.field, self.problem = node.start_mark.line + 1, field, problem
+
+
+def _invalid(node: yaml.Node, field: str | None, expected: str, value: Any) -> _Invalid:
+    return _Invalid(node, field, f'expected {expected}, got {value!r}')
+
+
+def _join(parent: str | None, key: str) -> str:
+    return f'{parent}.{key}' if parent else key
+
+
+class _Constructor(yaml.constructor.SafeConstructor):
+    """What yaml.safe_load builds, except that an impossible date such as
+    2026-02-30 stays text, so a rule can report it instead of crashing."""
+
+    def construct_yaml_timestamp(self, node):
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_Constructor.add_constructor('tag:yaml.org,2002:timestamp', _Constructor.construct_yaml_timestamp)
+
+
+def _python(node: yaml.Node) -> Any:
+    """The value YAML gives node (int, bool, date, list, ...)."""
+    return _Constructor().construct_object(node, deep=True)
+
+
+def _as_written(node: yaml.Node) -> Any:
+    """A scalar's text as written, None for null. YAML 1.1 would read a PCI
+    address like 0000:18:00.0 or a MAC as a base-60 number, 000001 as octal."""
+    if isinstance(node, yaml.ScalarNode) and node.tag != _NULL_TAG:
+        return node.value
+    return _python(node)
+
+
+def _entries(node: yaml.Node, field: str | None, expected: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    """A mapping node's entries: key as written -> (key node, value node)."""
+    if not isinstance(node, yaml.MappingNode):
+        raise _invalid(node, field, expected, _python(node))
+    entries: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+    for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise _invalid(key_node, field, 'a plain key', _python(key_node))
+        key = key_node.value
+        if key in entries:  # YAML would silently keep the last one
+            first_line = entries[key][0].start_mark.line + 1
+            raise _invalid(key_node, _join(field, key), f'a key not already given on line {first_line}', key)
+        entries[key] = key_node, value_node
+    return entries
+
+
+# Rules. Each has `expected` (what a valid value looks like, for messages) and
+# `read(node, field, scope)`, which returns the value or raises _Invalid.
+# scope holds the values read so far: the current record's fields first, then
+# those of the records around it, up to the config's sections.
+
+@dataclass(frozen=True)
+class _Scalar:
+    expected: str
+    parse: Callable[[Any], Any]  # raises ValueError for a value that does not fit
+    typed: bool = False  # parse YAML's value (int, bool) rather than the text as written
+
+    def read(self, node: yaml.Node, field: str, scope: ChainMap) -> Any:
+        value = _python(node) if self.typed else _as_written(node)
+        if self.typed or isinstance(value, str):
+            try:
+                return self.parse(value)
+            except ValueError:
+                pass
+        raise _invalid(node, field, self.expected, value)
+
+
+@dataclass(frozen=True)
+class _Related:
+    """A value that must fit values read before it (the ports, the lcores)."""
+    expected: str
+    base: _Scalar
+    relation: Callable[[Any, ChainMap], str | None]  # what was expected, if value does not fit
+
+    def read(self, node: yaml.Node, field: str, scope: ChainMap) -> Any:
+        value = self.base.read(node, field, scope)
+        expected = self.relation(value, scope)
+        if expected:
+            raise _invalid(node, field, expected, value)
+        return value
+
+
+@dataclass(frozen=True)
+class _List:
+    item: Any  # a rule
+    expected: str
+    allow_empty: bool = False
+    unique: tuple[str | None, ...] = ()  # required item fields no two items may share; None: the item itself
+
+    def read(self, node: yaml.Node, field: str, scope: ChainMap) -> tuple:
+        if not isinstance(node, yaml.SequenceNode) or not (node.value or self.allow_empty):
+            raise _invalid(node, field, self.expected, _python(node))
+        items = tuple(self.item.read(item_node, f'{field}[{index}]', scope)
+                      for index, item_node in enumerate(node.value))
+        for name in self.unique:
+            first_paths: dict[Any, str] = {}
+            for index, (item, item_node) in enumerate(zip(items, node.value)):
+                path = f'{field}[{index}]'
+                if name is not None:
+                    item, item_node, path = getattr(item, name), _entries(item_node, path, '')[name][1], f'{path}.{name}'
+                if item in first_paths:
+                    raise _invalid(item_node, path, f'a value not already used by {first_paths[item]}', item)
+                first_paths[item] = path
+        return items
+
+
+@dataclass(frozen=True)
+class _Dict:
+    key: _Scalar
+    value: _Record
+    expected: str
+    key_field: str | None = None  # the value's field that is given its key (a port's name)
+
+    def read(self, node: yaml.Node, field: str, scope: ChainMap) -> dict:
+        entries = _entries(node, field, self.expected)
+        if not entries:
+            raise _invalid(node, field, self.expected, {})
+        result = {}
+        for key, (key_node, value_node) in entries.items():
+            path = _join(field, key)
+            self.key.read(key_node, path, scope)
+            given = {self.key_field: key} if self.key_field else {}
+            result[key] = self.value.read(value_node, path, scope, **given)
+        return result
+
+
+@dataclass(frozen=True)
+class _Record:
+    """A mapping read into a dataclass whose fields carry their rules."""
+    cls: type
+
+    @property
+    def fields(self) -> dict[str, dataclasses.Field]:
+        return {f.name: f for f in dataclasses.fields(self.cls) if 'rule' in f.metadata}
+
+    @property
+    def expected(self) -> str:
+        return f"a mapping of {', '.join(self.fields)}"
+
+    def read(self, node: yaml.Node, field: str | None, scope: ChainMap, **given: Any) -> Any:
+        entries = _entries(node, field, self.expected)
+        fields = self.fields
+        for key, (key_node, _) in entries.items():
+            if key not in fields:
+                raise _Invalid(key_node, _join(field, key), f"unknown field (expected one of: {', '.join(fields)})")
+        values = scope.new_child(given)
+        for name, spec in fields.items():
+            path, rule = _join(field, name), spec.metadata['rule']
+            value_node = entries[name][1] if name in entries else None
+            optional = spec.default is not dataclasses.MISSING
+            if value_node is not None and not (optional and value_node.tag == _NULL_TAG):
+                values[name] = rule.read(value_node, path, values)
+            elif optional:  # left out or left empty
+                values[name] = spec.default
+            else:
+                raise _Invalid(node, path, f'missing (expected {rule.expected})')
+        return self.cls(**values.maps[0])
+
+
+def _field(rule, default=dataclasses.MISSING):
+    """A dataclass field read from the config by rule; required unless it has a default."""
+    return dataclasses.field(default=default, metadata={'rule': rule})
+
+
+def _where(test: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A parse step keeping the values that pass test."""
+    def parse(value):
+        if not test(value):
+            raise ValueError(value)
+        return value
+    return parse
+
+
+def _matching(expected: str, pattern: str) -> _Scalar:
+    return _Scalar(expected, _where(re.compile(pattern).fullmatch))
+
+
+def _one_of(*choices: str) -> _Scalar:
+    return _Scalar(' or '.join(map(repr, choices)), _where(lambda value: value in choices))
+
+
+def _integer(low: int, high: int | None = None, *, power_of_two: bool = False) -> _Scalar:
+    kind = 'a power of two' if power_of_two else 'an integer'
+    expected = f'{kind} >= {low}' if high is None else f'{kind} from {low} to {high}'
+
+    def fits(value):  # YAML booleans are Python ints; not here
+        return (type(value) is int and low <= value and (high is None or value <= high)
+                and not (power_of_two and value & (value - 1)))
+    return _Scalar(expected, _where(fits), typed=True)
+
+
+def _hugepages(value: Any) -> str:
+    if isinstance(value, bool):  # YAML 1.1 reads on/off, yes/no, true/false as booleans
+        return 'on' if value else 'off'
+    if value not in ('auto', 'on', 'off'):
+        raise ValueError(value)
+    return value
+
+
+def _ipv4(text: str) -> str:
+    return str(ipaddress.IPv4Address(text))
+
+
+def _iso_date(text: str) -> datetime.date:
+    if not re.fullmatch(r'[0-9]{4}-[0-9]{2}-[0-9]{2}', text):  # fromisoformat also takes 20261124
+        raise ValueError(text)
+    return datetime.date.fromisoformat(text)
+
+
+def _time_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (LookupError, OSError) as error:  # not found; a directory such as America
+        raise ValueError(name) from error
+    return name
+
+
+def _known_port(name: str, scope: ChainMap) -> str | None:
+    ports = scope['ports']
+    return None if name in ports else f'one of the ports {list(ports)}'
+
+
+def _sending_port(name: str, scope: ChainMap) -> str | None:
+    unknown = _known_port(name, scope)
+    if unknown or scope['ports'][name].ip:
+        return unknown
+    return 'a port with an ip (the source address)'
+
+
+def _datapath_lcore(lcore: int, scope: ChainMap) -> str | None:
+    lcores = list(scope['eal'].lcores)
+    return None if lcore in lcores else f'one of the datapath lcores {lcores}'
+
+
+def _not_main_lcore(lcore: int, scope: ChainMap) -> str | None:
+    return f'an lcore other than main_lcore {lcore}' if lcore == scope['main_lcore'] else None
+
+
+_NAME = _matching('a name matching [a-z][a-z0-9_]*', r'[a-z][a-z0-9_]*')
+_LCORE = _integer(0)
+_UDP_PORT = _integer(1, 65535)
+_DESCRIPTORS = _integer(64, 16384, power_of_two=True)
+_IPV4 = _Scalar('an IPv4 address', _ipv4)
+_MULTICAST = _Scalar('an IPv4 multicast address (224.0.0.0/4)',
+                     _where(lambda text: ipaddress.IPv4Address(text).is_multicast))
+_SESSION = _matching('1 to 10 printable ASCII characters', r'[ -~]{1,10}')
+_PORT = _Related('the name of a port in ports', _NAME, _known_port)
+_STAGE_LCORE = _Related('an lcore in eal.lcores', _LCORE, _datapath_lcore)
+_DEVICE = _matching(
+    'a PCI address like 0000:3b:00.0, or a vdev like net_pcap0,rx_pcap=feed.pcap '
+    'of net_pcap, net_af_packet, net_af_xdp, net_ring, net_null or net_tap',
+    r'(?:[0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[01][0-9a-fA-F]\.[0-7]'
+    r'|net_(?:pcap|af_packet|af_xdp|ring|null|tap)[0-9]*(?:,.+)?')
+
+
+@dataclass(frozen=True, kw_only=True)
+class EalConfig:
+    """DPDK's Environment Abstraction Layer: cores and memory."""
+    main_lcore: int = _field(_LCORE, 0)
+    lcores: tuple[int, ...] = _field(_List(_Related('an lcore other than main_lcore', _LCORE, _not_main_lcore),
+                                           'a list of one or more lcore ids', unique=(None,)), (1,))
+    memory_mb: int = _field(_integer(64, 1048576), 256)
+    hugepages: str = _field(_Scalar("'auto', 'on' or 'off'", _hugepages, typed=True), 'auto')
+    file_prefix: str = _field(_matching('letters, digits, _ or -', r'[A-Za-z0-9_-]+'), 'colo')
+    extra_args: tuple[str, ...] = _field(_List(_Scalar('a string', str), 'a list of strings',
+                                               allow_empty=True), ())
+
+
+@dataclass(frozen=True, kw_only=True)
+class PortConfig:
+    name: str  # its key in ports
+    device: str = _field(_DEVICE)
+    ip: str | None = _field(_IPV4, None)
+    mac: str | None = _field(_matching('a MAC address like aa:bb:cc:dd:ee:ff',
+                                       r'[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5}'), None)
+    rx_descriptors: int = _field(_DESCRIPTORS, 1024)
+    tx_descriptors: int = _field(_DESCRIPTORS, 1024)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MempoolConfig:
+    mbufs: int = _field(_integer(1023), 8191)
+    cache: int = _field(_integer(0, 512), 256)
+    data_room: int = _field(_integer(1024), 2176)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LineConfig:
+    port: str = _field(_PORT)
+    group: str = _field(_MULTICAST)
+    udp_port: int = _field(_UDP_PORT)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FeedConfig:
+    name: str = _field(_NAME)
+    protocol: str = _field(_one_of('itch50-moldudp64'))
+    session_date: datetime.date = _field(_Scalar('a date as YYYY-MM-DD', _iso_date))
+    timezone: str = _field(_Scalar('an IANA time zone like America/New_York', _time_zone), 'America/New_York')
+    session: str | None = _field(_SESSION, None)  # None: learn it from the first packet
+    lines: dict[str, LineConfig] = _field(_Dict(_one_of('a', 'b'), _Record(LineConfig),
+                                                'a mapping of line a and/or line b'))
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutputConfig:
+    name: str = _field(_NAME)
+    port: str = _field(_Related('the name of a port with an ip', _NAME, _sending_port))
+    group: str = _field(_MULTICAST)
+    udp_port: int = _field(_UDP_PORT)
+    session: str = _field(_SESSION)
+    mtu: int = _field(_integer(576, 9000), 1500)
+    ttl: int = _field(_integer(1, 255), 8)
+    source_port: int | None = _field(_UDP_PORT, None)  # None: udp_port
+    rerequest_port: int | None = _field(_UDP_PORT, None)  # None: no re-request service
+
+    def __post_init__(self):
+        if self.source_port is None:  # subscribers see packets from the group's port by default
+            object.__setattr__(self, 'source_port', self.udp_port)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StagesConfig:
+    """The lcore each data-plane stage runs on; None: the stage does not run."""
+    md: int = _field(_STAGE_LCORE)
+    gateway: int | None = _field(_STAGE_LCORE, None)
+    risk: int | None = _field(_STAGE_LCORE, None)
+    matching: int | None = _field(_STAGE_LCORE, None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BookConfig:
+    max_orders: int = _field(_integer(1024, 2**28), 1048576)
+    max_symbols: int = _field(_integer(16, 65536), 16384)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChecksumConfig:
+    drop_bad: bool = _field(_Scalar('true or false', _where(lambda value: isinstance(value, bool)), typed=True), False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MetricsConfig:
+    prometheus_port: int = _field(_integer(0, 65535), 9108)  # 0: off
+
+
+@dataclass(frozen=True, kw_only=True)
+class InstrumentConfig:
+    symbol: str = _field(_matching('1 to 8 printable ASCII characters without spaces', r'[!-~]{1,8}'))
+    id: int = _field(_integer(1, 2**32 - 1))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Config:
+    # Sections are read in this order; feeds, outputs and stages refer to eal and ports.
+    path: str
+    eal: EalConfig = _field(_Record(EalConfig), EalConfig())
+    ports: dict[str, PortConfig] = _field(_Dict(_NAME, _Record(PortConfig),
+                                                'a mapping of one or more port names to ports', key_field='name'))
+    mempool: MempoolConfig = _field(_Record(MempoolConfig), MempoolConfig())
+    feeds: tuple[FeedConfig, ...] = _field(_List(_Record(FeedConfig), 'a list of one or more feeds',
+                                                 unique=('name',)))
+    outputs: tuple[OutputConfig, ...] = _field(_List(_Record(OutputConfig), 'a list of one or more outputs',
+                                                     unique=('name',)))
+    stages: StagesConfig = _field(_Record(StagesConfig))
+    book: BookConfig = _field(_Record(BookConfig), BookConfig())
+    checksums: ChecksumConfig = _field(_Record(ChecksumConfig), ChecksumConfig())
+    metrics: MetricsConfig = _field(_Record(MetricsConfig), MetricsConfig())
+    instruments: tuple[InstrumentConfig, ...] = _field(_List(_Record(InstrumentConfig), 'a list of instruments',
+                                                             allow_empty=True, unique=('symbol', 'id')), ())
+
+
+def parse_config(text: str, path: str | os.PathLike = '<string>') -> Config:
+    """The config in text; path only names it in errors and in Config.path."""
+    path = os.fspath(path)
+    try:
+        # an empty file (or only comments) reads as null, on line 1
+        root = yaml.compose(text, Loader=yaml.SafeLoader) or yaml.compose('~', Loader=yaml.SafeLoader)
+        return _Record(Config).read(root, None, ChainMap(), path=path)
+    except _Invalid as invalid:
+        raise ConfigError(path, invalid.line, invalid.field, invalid.problem) from None
+    except yaml.reader.ReaderError as error:  # a control character: located by offset, no mark
+        line = text.count('\n', 0, error.position) + 1
+        raise ConfigError(path, line, None, f'invalid YAML: {error.reason} (#x{error.character:04x})') from None
+    except yaml.MarkedYAMLError as error:  # the context says what the parser was doing
+        problem = ', '.join(part for part in (error.context, error.problem) if part)
+        raise ConfigError(path, error.problem_mark.line + 1, None, f'invalid YAML: {problem}') from None
+
+
+def load_config(path: str | os.PathLike) -> Config:
+    """The config in the file at path."""
+    try:
+        text = Path(path).read_text(encoding='utf-8')
+    except OSError as error:
+        raise ConfigError(os.fspath(path), None, None, f'cannot read config: {error.strerror}') from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(os.fspath(path), None, None,
+                          f'cannot read config: not UTF-8 text ({error.reason} at byte {error.start})') from None
+    return parse_config(text, path)
+
+
+def example_config_text() -> str:
+    """The commented example config shipped with the package; it is the demo's config."""
+    return resources.files(__package__).joinpath('example_config.yaml').read_text(encoding='utf-8')

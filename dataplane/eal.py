@@ -1,0 +1,49 @@
+"""EAL arguments derived from the config: lcores, memory, devices."""
+from __future__ import annotations
+
+import os
+
+from hwconfig.hugepages import usable_hugepage_mb
+
+
+def is_vdev(device: str) -> bool:
+    return device.startswith("net_")
+
+
+def device_name(device: str) -> str:
+    """The name DPDK registers the port under (vdev args stripped)."""
+    return device.split(",", 1)[0]
+
+
+def use_hugepages(mode: str, memory_mb: int) -> bool:
+    """'auto' takes hugepages when enough are free and mounted."""
+    if mode == "off":
+        return False
+    available = usable_hugepage_mb()
+    if mode == "on" and available < memory_mb:
+        raise RuntimeError(f"eal.hugepages is 'on' but only {available} MB of hugepages are "
+                           f"free and mounted; {memory_mb} MB needed (see `colo doctor`)")
+    return available >= memory_mb
+
+
+def lcore_map(main_lcore: int, lcores) -> str:
+    """--lcores value: lcore ids are CPU ids. A datapath CPU this process may
+    not run on (a small machine, a container) shares the main CPU instead, so
+    the appliance still starts; `colo doctor` reports it."""
+    allowed = os.sched_getaffinity(0)
+    main_cpu = main_lcore if main_lcore in allowed else min(allowed)
+    return ",".join([f"{main_lcore}@{main_cpu}"] +
+                    [f"{lc}@{lc if lc in allowed else main_cpu}" for lc in lcores])
+
+
+def eal_args(eal, devices, *, hugepages: bool) -> list[str]:
+    args = ["colo", "--lcores", lcore_map(eal.main_lcore, eal.lcores),
+            "--main-lcore", str(eal.main_lcore), "--file-prefix", eal.file_prefix,
+            "-m", str(eal.memory_mb), "--log-level", "lib.eal:warning"]
+    args += ["--huge-unlink"] if hugepages else ["--no-huge", "--no-shconf"]
+    pci = [d for d in devices if not is_vdev(d)]
+    for d in devices:
+        args += ["--vdev", d] if is_vdev(d) else ["-a", d]
+    if not pci:
+        args.append("--no-pci")
+    return args + list(eal.extra_args)

@@ -1,0 +1,46 @@
+"""Prometheus metrics, read from the live counters at scrape time."""
+from __future__ import annotations
+
+from prometheus_client import start_http_server
+from prometheus_client.core import REGISTRY, CounterMetricFamily, GaugeMetricFamily
+
+from dataplane.binding import burst_percentiles_ns
+
+
+class MdCollector:
+    def __init__(self, appliance):
+        self.appliance = appliance
+
+    def collect(self):
+        c = self.appliance.counters()
+        for key in ("rx_packets", "rx_bytes", "feed_packets", "messages", "tx_packets",
+                    "tx_ticks", "tx_heartbeats", "tx_dropped", "gap_messages",
+                    "ip_checksum_errors", "udp_checksum_errors"):
+            yield CounterMetricFamily(f"colo_md_{key}", f"md stage {key.replace('_', ' ')}",
+                                      value=c[key])
+        gaps = CounterMetricFamily("colo_md_gaps", "sequence gaps", labels=["line"])
+        gaps.add_metric(["all"], c["gaps"])
+        gaps.add_metric(["a"], c["line_a_gaps"])
+        gaps.add_metric(["b"], c["line_b_gaps"])
+        yield gaps
+        for name, key, label in (("drops", "drops", "reason"),
+                                 ("message_events", "events", "event"),
+                                 ("ticks", "ticks_by_type", "type"),
+                                 ("messages_by_type", "messages_by_type", "type")):
+            family = CounterMetricFamily(f"colo_md_{name}", f"md stage {name}", labels=[label])
+            for k, v in c[key].items():
+                family.add_metric([k], v)
+            yield family
+        burst = GaugeMetricFamily("colo_md_burst_seconds", "burst processing time",
+                                  labels=["quantile"])
+        for q, ns in burst_percentiles_ns(c["burst_cycles"], self.appliance.tsc_hz).items():
+            if ns is not None:
+                burst.add_metric([str(q)], ns / 1e9)
+        yield burst
+
+
+def serve(appliance, port: int):
+    """Starts the exporter (a daemon thread) unless port is 0."""
+    if port:
+        REGISTRY.register(MdCollector(appliance))
+        start_http_server(port)
