@@ -3,7 +3,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 SYSTEM_PACKAGES := libdpdk-dev dpdk-dev pkg-config build-essential libpcap-dev \
-	python3-venv python3-dev iproute2
+	python3-venv python3-dev iproute2 ethtool
 INSTALLED := $(VENV)/.colo-installed
 SOURCES := pyproject.toml setup.py dataplane/build_ffi.py $(wildcard c_src/*.[ch] c_src/include/*.h)
 

@@ -6,6 +6,7 @@ import datetime
 import sys
 
 from dataplane.config import ConfigError, example_config_text, load_config
+from multicast import cli as subscriber_cli
 
 
 def _date(text: str) -> datetime.date:
@@ -13,13 +14,6 @@ def _date(text: str) -> datetime.date:
         return datetime.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
-
-
-def _group_port(text: str) -> tuple[str, int]:
-    group, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit():
-        raise argparse.ArgumentTypeError(f"expected GROUP:PORT, got {text!r}")
-    return group, int(port)
 
 
 def cmd_run(args) -> int:
@@ -55,14 +49,6 @@ def cmd_synth(args) -> int:
 def cmd_config_example(args) -> int:
     sys.stdout.write(example_config_text())
     return 0
-
-
-def cmd_subscribe(args) -> int:
-    from multicast.cli import subscribe
-
-    group, port = args.group_port
-    return subscribe(group, port, iface=args.iface, stats=args.stats, count=args.count,
-                     timeout=args.timeout)
 
 
 def cmd_demo(args) -> int:
@@ -102,12 +88,8 @@ def parser() -> argparse.ArgumentParser:
     e.set_defaults(func=cmd_config_example)
 
     s = sub.add_parser("subscribe", help="receive and print ticks")
-    s.add_argument("group_port", type=_group_port, metavar="GROUP:PORT")
-    s.add_argument("--iface", help="interface to join on")
-    s.add_argument("--stats", action="store_true", help="print rates and gaps instead")
-    s.add_argument("--count", type=int, help="stop after this many ticks")
-    s.add_argument("--timeout", type=float, help="stop after this many idle seconds")
-    s.set_defaults(func=cmd_subscribe)
+    subscriber_cli.add_arguments(s)
+    s.set_defaults(func=subscriber_cli.run)
 
     s = sub.add_parser("demo", help="synthetic feed -> data plane -> subscriber")
     s.add_argument("--seed", type=int, default=7)

@@ -149,8 +149,9 @@ class _List:
             first_paths: dict[Any, str] = {}
             for index, (item, item_node) in enumerate(zip(items, node.value)):
                 path = f'{field}[{index}]'
-                if name is not None:
-                    item, item_node, path = getattr(item, name), _entries(item_node, path, '')[name][1], f'{path}.{name}'
+                if name is not None:  # a field of a record item
+                    item_node = _entries(item_node, path, '')[name][1]
+                    item, path = getattr(item, name), f'{path}.{name}'
                 if item in first_paths:
                     raise _invalid(item_node, path, f'a value not already used by {first_paths[item]}', item)
                 first_paths[item] = path
@@ -195,7 +196,8 @@ class _Record:
         fields = self.fields
         for key, (key_node, _) in entries.items():
             if key not in fields:
-                raise _Invalid(key_node, _join(field, key), f"unknown field (expected one of: {', '.join(fields)})")
+                raise _Invalid(key_node, _join(field, key),
+                               f"unknown field (expected one of: {', '.join(fields)})")
         values = scope.new_child(given)
         for name, spec in fields.items():
             path, rule = _join(field, name), spec.metadata['rule']
@@ -213,6 +215,11 @@ class _Record:
 def _field(rule, default=dataclasses.MISSING):
     """A dataclass field read from the config by rule; required unless it has a default."""
     return dataclasses.field(default=default, metadata={'rule': rule})
+
+
+def _section(cls: type):
+    """An optional section: left out, all its fields take their defaults."""
+    return _field(_Record(cls), cls())
 
 
 def _where(test: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -299,6 +306,8 @@ _MULTICAST = _Scalar('an IPv4 multicast address (224.0.0.0/4)',
 _SESSION = _matching('1 to 10 printable ASCII characters', r'[ -~]{1,10}')
 _PORT = _Related('the name of a port in ports', _NAME, _known_port)
 _STAGE_LCORE = _Related('an lcore in eal.lcores', _LCORE, _datapath_lcore)
+_WORKER_LCORE = _Related('an lcore other than main_lcore', _LCORE, _not_main_lcore)
+_BOOL = _Scalar('true or false', _where(lambda value: isinstance(value, bool)), typed=True)
 _DEVICE = _matching(
     'a PCI address like 0000:3b:00.0, or a vdev like net_pcap0,rx_pcap=feed.pcap '
     'of net_pcap, net_af_packet, net_af_xdp, net_ring, net_null or net_tap',
@@ -310,8 +319,8 @@ _DEVICE = _matching(
 class EalConfig:
     """DPDK's Environment Abstraction Layer: cores and memory."""
     main_lcore: int = _field(_LCORE, 0)
-    lcores: tuple[int, ...] = _field(_List(_Related('an lcore other than main_lcore', _LCORE, _not_main_lcore),
-                                           'a list of one or more lcore ids', unique=(None,)), (1,))
+    lcores: tuple[int, ...] = _field(_List(_WORKER_LCORE, 'a list of one or more lcore ids', unique=(None,)),
+                                     (1,))
     memory_mb: int = _field(_integer(64, 1048576), 256)
     hugepages: str = _field(_Scalar("'auto', 'on' or 'off'", _hugepages, typed=True), 'auto')
     file_prefix: str = _field(_matching('letters, digits, _ or -', r'[A-Za-z0-9_-]+'), 'colo')
@@ -349,7 +358,8 @@ class FeedConfig:
     name: str = _field(_NAME)
     protocol: str = _field(_one_of('itch50-moldudp64'))
     session_date: datetime.date = _field(_Scalar('a date as YYYY-MM-DD', _iso_date))
-    timezone: str = _field(_Scalar('an IANA time zone like America/New_York', _time_zone), 'America/New_York')
+    timezone: str = _field(_Scalar('an IANA time zone like America/New_York', _time_zone),
+                           'America/New_York')
     session: str | None = _field(_SESSION, None)  # None: learn it from the first packet
     lines: dict[str, LineConfig] = _field(_Dict(_one_of('a', 'b'), _Record(LineConfig),
                                                 'a mapping of line a and/or line b'))
@@ -389,7 +399,7 @@ class BookConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class ChecksumConfig:
-    drop_bad: bool = _field(_Scalar('true or false', _where(lambda value: isinstance(value, bool)), typed=True), False)
+    drop_bad: bool = _field(_BOOL, False)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -407,20 +417,20 @@ class InstrumentConfig:
 class Config:
     # Sections are read in this order; feeds, outputs and stages refer to eal and ports.
     path: str
-    eal: EalConfig = _field(_Record(EalConfig), EalConfig())
-    ports: dict[str, PortConfig] = _field(_Dict(_NAME, _Record(PortConfig),
-                                                'a mapping of one or more port names to ports', key_field='name'))
-    mempool: MempoolConfig = _field(_Record(MempoolConfig), MempoolConfig())
+    eal: EalConfig = _section(EalConfig)
+    ports: dict[str, PortConfig] = _field(
+        _Dict(_NAME, _Record(PortConfig), 'a mapping of one or more port names to ports', key_field='name'))
+    mempool: MempoolConfig = _section(MempoolConfig)
     feeds: tuple[FeedConfig, ...] = _field(_List(_Record(FeedConfig), 'a list of one or more feeds',
                                                  unique=('name',)))
     outputs: tuple[OutputConfig, ...] = _field(_List(_Record(OutputConfig), 'a list of one or more outputs',
                                                      unique=('name',)))
     stages: StagesConfig = _field(_Record(StagesConfig))
-    book: BookConfig = _field(_Record(BookConfig), BookConfig())
-    checksums: ChecksumConfig = _field(_Record(ChecksumConfig), ChecksumConfig())
-    metrics: MetricsConfig = _field(_Record(MetricsConfig), MetricsConfig())
-    instruments: tuple[InstrumentConfig, ...] = _field(_List(_Record(InstrumentConfig), 'a list of instruments',
-                                                             allow_empty=True, unique=('symbol', 'id')), ())
+    book: BookConfig = _section(BookConfig)
+    checksums: ChecksumConfig = _section(ChecksumConfig)
+    metrics: MetricsConfig = _section(MetricsConfig)
+    instruments: tuple[InstrumentConfig, ...] = _field(
+        _List(_Record(InstrumentConfig), 'a list of instruments', allow_empty=True, unique=('symbol', 'id')), ())
 
 
 def parse_config(text: str, path: str | os.PathLike = '<string>') -> Config:
@@ -432,7 +442,7 @@ def parse_config(text: str, path: str | os.PathLike = '<string>') -> Config:
         return _Record(Config).read(root, None, ChainMap(), path=path)
     except _Invalid as invalid:
         raise ConfigError(path, invalid.line, invalid.field, invalid.problem) from None
-    except yaml.reader.ReaderError as error:  # a control character: located by offset, no mark
+    except yaml.reader.ReaderError as error:  # a control character: it has an offset, not a mark
         line = text.count('\n', 0, error.position) + 1
         raise ConfigError(path, line, None, f'invalid YAML: {error.reason} (#x{error.character:04x})') from None
     except yaml.MarkedYAMLError as error:  # the context says what the parser was doing

@@ -1,0 +1,92 @@
+"""`colo subscribe`: print ticks as they arrive, or rates and gaps."""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+
+import numpy as np
+
+from multicast.subscriber import Subscriber
+from multicast.ticks import TICK_DTYPE, format_tick
+
+
+def _summary(sub: Subscriber, elapsed: float) -> str:
+    return (f"{sub.ticks} ticks in {sub.packets} packets over {elapsed:.1f} s; "
+            f"gaps {sub.gaps} ({sub.missing} ticks missing), duplicates {sub.duplicates}, "
+            f"bad packets {sub.bad_packets}; {len(sub.symbols)} symbols"
+            + ("; end of session" if sub.end_of_session else ""))
+
+
+def subscribe(group: str, port: int, iface: str | None = None, stats: bool = False,
+              count: int | None = None, timeout: float | None = None,
+              sample: int | None = None, save: str | None = None, out=sys.stdout) -> int:
+    """Runs until end of session, `count` ticks, `timeout` idle seconds or
+    SIGINT/SIGTERM. sample: print only the first N ticks. save: every tick
+    received, as a .npy of TICK_DTYPE. Exit status 0 when the session ended
+    without gaps or when stopped by the user."""
+    stopping = []
+    for s in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, lambda *_: stopping.append(1))
+    kept, printed = [], 0
+    with Subscriber(group, port, iface=iface, timeout=0.2) as sub:
+        start = last = time.monotonic()
+        last_ticks = idle_since = 0
+        while not stopping and not sub.end_of_session and (count is None or sub.ticks < count):
+            packet = sub.recv()
+            now = time.monotonic()
+            if packet is None:
+                idle_since = idle_since or now
+                if timeout is not None and now - idle_since >= timeout:
+                    break
+            else:
+                idle_since = 0
+                if save:
+                    kept.append(packet.ticks.astype(TICK_DTYPE))
+                if not stats:
+                    room = len(packet.ticks) if sample is None else max(0, sample - printed)
+                    for tick in packet.ticks[:room]:
+                        print(format_tick(tick, sub.symbols), file=out)
+                    printed += min(room, len(packet.ticks))
+            if (stats or sample) and now - last >= 1.0:
+                print(f"{(sub.ticks - last_ticks) / (now - last):.0f} ticks/s, "
+                      + _summary(sub, now - start), file=out, flush=True)
+                last, last_ticks = now, sub.ticks
+        print(_summary(sub, time.monotonic() - start), file=out, flush=True)
+    if save:
+        np.save(save, np.concatenate(kept) if kept else np.empty(0, TICK_DTYPE))
+    return 0 if stopping or sub.gaps == 0 else 1
+
+
+def group_port(text: str) -> tuple[str, int]:
+    group, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"expected GROUP:PORT, got {text!r}")
+    return group, int(port)
+
+
+def add_arguments(p: argparse.ArgumentParser):
+    p.add_argument("group_port", type=group_port, metavar="GROUP:PORT")
+    p.add_argument("--iface", help="interface to join on (default: the kernel's choice)")
+    p.add_argument("--stats", action="store_true", help="print rates and gaps, not ticks")
+    p.add_argument("--count", type=int, help="stop after this many ticks")
+    p.add_argument("--timeout", type=float, help="stop after this many idle seconds")
+    p.add_argument("--sample", type=int, help="print only the first N ticks, then rates")
+    p.add_argument("--save", metavar="FILE.npy", help="keep every tick received in FILE.npy")
+
+
+def run(args) -> int:
+    group, port = args.group_port
+    return subscribe(group, port, args.iface, args.stats, args.count, args.timeout,
+                     args.sample, args.save)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m multicast.cli", description=__doc__)
+    add_arguments(p)
+    return run(p.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
