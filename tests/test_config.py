@@ -37,9 +37,8 @@ def test_example_is_the_demo_config():
     cfg = load_config(example)
     assert cfg.path == str(example)
     assert (cfg.eal.main_lcore, cfg.eal.lcores, cfg.eal.memory_mb, cfg.eal.hugepages) == (0, (1,), 256, 'auto')
-    assert cfg.ports['feed_a'].device == 'net_pcap0,rx_pcap=/tmp/colo-demo/feed.pcap'
-    assert cfg.ports['feed_a'].ip is None
-    assert (cfg.ports['md_out'].device, cfg.ports['md_out'].ip) == ('net_af_packet0,iface=colo-demo0', '10.99.0.1')
+    assert (cfg.ports['feed_a'].device, cfg.ports['feed_a'].ip) == ('net_af_packet0,iface=colo-feed0', '10.98.0.1')
+    assert (cfg.ports['md_out'].device, cfg.ports['md_out'].ip) == ('net_af_packet1,iface=colo-md0', '10.99.0.1')
     [feed] = cfg.feeds
     assert (feed.name, feed.protocol, feed.session_date, feed.timezone, feed.session) == (
         'totalview', 'itch50-moldudp64', datetime.date(2026, 11, 24), 'America/New_York', None)
