@@ -11,6 +11,7 @@
 #include <rte_mbuf.h>
 
 #include "colo.h"
+#include "eal_ports.h"
 
 int
 colo_eal_init(int argc, char **argv)
@@ -57,19 +58,27 @@ int
 colo_port_start(const char *device_name, struct rte_mempool *mp, uint16_t rx_desc,
 		uint16_t tx_desc, int allmulticast, struct colo_port_info *info)
 {
-	struct rte_eth_conf conf;
-	struct rte_eth_dev_info dev_info;
-	struct rte_ether_addr mac;
 	uint16_t port;
-	int ret;
+	int ret = rte_eth_dev_get_port_by_name(device_name, &port);
 
-	memset(&conf, 0, sizeof(conf));
-	ret = rte_eth_dev_get_port_by_name(device_name, &port);
 	if (ret != 0) {
 		fprintf(stderr, "port %s: no such DPDK device (is it probed? check -a/--vdev)\n",
 			device_name);
 		return ret;
 	}
+	return port_start(port, device_name, mp, rx_desc, tx_desc, allmulticast, info);
+}
+
+int
+port_start(uint16_t port, const char *device_name, struct rte_mempool *mp, uint16_t rx_desc,
+	   uint16_t tx_desc, int allmulticast, struct colo_port_info *info)
+{
+	struct rte_eth_conf conf;
+	struct rte_eth_dev_info dev_info;
+	struct rte_ether_addr mac;
+	int ret;
+
+	memset(&conf, 0, sizeof(conf));
 	ret = rte_eth_dev_info_get(port, &dev_info);
 	if (ret != 0) {
 		fprintf(stderr, "port %s: cannot get device info: %s\n", device_name, rte_strerror(-ret));

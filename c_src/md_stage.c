@@ -49,6 +49,14 @@ md_stage_create(const struct md_stage_params *p)
 		return NULL;
 	}
 	st->p = *p;
+	/* A full tick packet must fit one mbuf: frames are never chained. */
+	uint32_t room = rte_pktmbuf_data_room_size(p->tx_pool) - RTE_PKTMBUF_HEADROOM;
+	if ((uint32_t)p->mtu + RTE_ETHER_HDR_LEN > room) {
+		fprintf(stderr, "md_stage: MTU %u needs mbufs of %u data bytes; the pool's have %u "
+			"(raise mempool.data_room)\n", p->mtu, p->mtu + RTE_ETHER_HDR_LEN, room);
+		rte_free(st);
+		return NULL;
+	}
 	if (itch_normalizer_init(&st->normalizer, &p->normalizer, &st->counters) != 0) {
 		fprintf(stderr, "md_stage: cannot allocate the book for %u orders, %u symbols\n",
 			p->normalizer.max_orders, p->normalizer.max_symbols);
@@ -291,6 +299,8 @@ md_stage_main(void *arg)
 			burst_histogram_add(st->counters.burst_cycles, rte_rdtsc() - start);
 			st->counters.bursts++;
 		}
+		if (st->p.stop_after_rx && st->counters.rx_packets >= st->p.stop_after_rx)
+			break;
 		idle_work(st, rte_rdtsc());
 	}
 	if (!st->eos_sent)
@@ -315,6 +325,12 @@ int
 md_stage_stop(struct md_stage *st)
 {
 	st->stop = 1;
+	return rte_eal_wait_lcore(st->lcore);
+}
+
+int
+md_stage_wait(struct md_stage *st)
+{
 	return rte_eal_wait_lcore(st->lcore);
 }
 

@@ -38,7 +38,8 @@ ffibuilder.set_source(
     extra_compile_args=pkg_config("--cflags") + [
         "-O3", "-march=native", "-DALLOW_EXPERIMENTAL_API", "-Wall", "-Wextra",
         "-Wno-unused-parameter"],
-    extra_link_args=pkg_config("--libs"),
+    # The ring PMD is a plugin; the benchmark also calls its rte_eth_from_ring.
+    extra_link_args=pkg_config("--libs") + ["-lrte_net_ring"],
 )
 
 if __name__ == "__main__":

@@ -40,3 +40,34 @@ def usable_hugepage_mb(root: str = "/") -> int:
     if not hugetlbfs_mounts(root):
         return 0
     return sum(p.free_mb for p in hugepage_pools(root))
+
+
+HUGEPAGES_2M = pathlib.Path("/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages")
+HUGETLBFS_MOUNT = "/dev/hugepages"
+
+
+class Reservation:
+    """Reserves 2 MB hugepages (and mounts hugetlbfs when nothing is
+    mounted) for a with-block, then puts both back as they were. Root only."""
+
+    def __init__(self, mb: int):
+        self.pages = -(-mb // 2)
+
+    def __enter__(self):
+        import subprocess
+
+        self.before = int(HUGEPAGES_2M.read_text())
+        free = next((p.free for p in hugepage_pools() if p.size_kb == 2048), 0)
+        HUGEPAGES_2M.write_text(str(self.before + max(0, self.pages - free)))
+        self.mounted = not hugetlbfs_mounts()
+        if self.mounted:
+            pathlib.Path(HUGETLBFS_MOUNT).mkdir(exist_ok=True)
+            subprocess.run(["mount", "-t", "hugetlbfs", "nodev", HUGETLBFS_MOUNT], check=True)
+        return self
+
+    def __exit__(self, *exc):
+        import subprocess
+
+        if self.mounted:
+            subprocess.run(["umount", HUGETLBFS_MOUNT], check=False)
+        HUGEPAGES_2M.write_text(str(self.before))

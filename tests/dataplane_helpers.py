@@ -19,3 +19,56 @@ def colo(*args, timeout=120, check=True) -> subprocess.CompletedProcess:
         raise AssertionError(f"colo {' '.join(map(str, args))} exited {proc.returncode}\n"
                              f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
     return proc
+
+
+def final_counters(stdout: str) -> dict:
+    """The final counters `colo normalize` prints, as numbers: rx_packets, feed_packets,
+    messages, tx_ticks, gaps, gap_messages, ip/udp_checksum_errors, and Counters `drops`
+    and `events` (by name; absent means 0)."""
+    import re
+    from collections import Counter
+
+    text = stdout[stdout.index("final counters:"):]
+
+    def number(pattern):
+        return int(re.search(pattern, text).group(1))
+
+    def named(label):
+        items = re.search(rf"^  {label}: (.*)$", text, re.M).group(1)
+        return Counter() if items == "none" else Counter(
+            {name: int(n) for name, n in (item.rsplit(" ", 1) for item in items.split(", "))})
+
+    return {"rx_packets": number(r"rx packets (\d+)"),
+            "feed_packets": number(r"MoldUDP64 packets (\d+)"),
+            "messages": number(r"ITCH messages (\d+)"),
+            "tx_ticks": number(r"ticks sent (\d+)"),
+            "gaps": number(r"gaps (\d+)"), "gap_messages": number(r"gaps \d+ \((\d+) messages\)"),
+            "ip_checksum_errors": number(r"checksum errors: IP (\d+)"),
+            "udp_checksum_errors": number(r"checksum errors: IP \d+, UDP (\d+)"),
+            "drops": named("drops"), "events": named("message events")}
+
+
+def normalize_frames(tmp_path, frames, *args, date="2024-03-15"):
+    """Writes Ethernet frames to a pcap and runs `colo normalize` on it (extra args such as
+    --group G). Returns (ticks, tick packets, final counters, stdout)."""
+    from feedhandlers.pcap import PcapWriter
+    from multicast.capture import read_tick_pcap
+
+    feed, out = tmp_path / "feed.pcap", tmp_path / "ticks.pcap"
+    with PcapWriter(feed) as pcap:
+        for frame in frames:
+            pcap.write(frame)
+    proc = colo("normalize", feed, "-o", out, "--date", date, *args, timeout=300)
+    ticks, packets = read_tick_pcap(out)
+    return ticks, packets, final_counters(proc.stdout), proc.stdout
+
+
+def assert_tick_stream_sequenced(packets):
+    """Tick packets number their ticks 1, 2, 3... with no hole, and exactly one
+    end-of-session packet comes last."""
+    expected = 1
+    for p in packets:
+        assert p.seq == expected
+        expected += p.count
+    assert [p.end_of_session for p in packets].count(True) == 1
+    assert packets[-1].end_of_session

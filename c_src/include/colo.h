@@ -145,6 +145,7 @@ struct md_stage_params {
 	uint8_t ttl;
 	char out_session[10];
 	struct rte_mempool *tx_pool;
+	uint64_t stop_after_rx;      /* benchmarks: return after this many frames (0: never) */
 };
 
 struct md_stage;
@@ -154,7 +155,23 @@ int md_stage_set_symbol_id(struct md_stage *st, const char stock[8], uint32_t id
 int md_stage_launch(struct md_stage *st, unsigned lcore);
 /* Asks the stage to flush, send end-of-session and return; then waits. */
 int md_stage_stop(struct md_stage *st);
+/* Waits for a stage that returns by itself (stop_after_rx). */
+int md_stage_wait(struct md_stage *st);
 const struct md_counters *md_stage_counters(const struct md_stage *st);
 void md_stage_destroy(struct md_stage *st);
+
+/* ---- Benchmark tools: the ceiling the md stage is measured against. ---- */
+
+/* A started port on a new single-producer/consumer ring of `size` slots
+ * whose tx feeds its own rx (DPDK's ring PMD); returns its id or -1. */
+int colo_ring_port_create(const char *name, unsigned size, struct rte_mempool *mp);
+/* Copies frames (concatenated, with lens) into mbufs and sends them on
+ * port; returns how many were queued. */
+unsigned colo_frames_send(uint16_t port, struct rte_mempool *mp, const uint8_t *frames,
+		const uint16_t *lens, unsigned n);
+/* Bare forwarding on lcore: rx burst from rx_port, tx burst to tx_port,
+ * until n packets have passed. */
+int colo_forward_launch(unsigned lcore, uint16_t rx_port, uint16_t tx_port, uint64_t n);
+int colo_forward_wait(unsigned lcore);
 
 #endif

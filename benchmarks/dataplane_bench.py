@@ -1,0 +1,110 @@
+"""The whole md stage on one lcore, preloaded net_ring in, net_null out,
+beside bare forwarding on the same devices, in the same process. Run by
+benchmarks/run.py in a process of its own (EAL starts once per process);
+prints one JSON object."""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from dataplane import eal
+from dataplane._colo import ffi, lib
+from dataplane.appliance import midnight_ns
+from dataplane.binding import burst_percentiles_ns, counters_snapshot
+from feedhandlers.moldudp64 import frame_messages
+from feedhandlers.pcap import udp_frame
+from feedhandlers.synth import synthesize
+
+GROUP, PORT = "233.54.12.111", 26477
+WORKER = 1
+
+
+def feed_frames(messages: int) -> tuple[bytes, list[int]]:
+    """One ITCH message per packet, as the issue's target asks."""
+    frames = [udp_frame(p, "10.1.1.1", GROUP, 26400, PORT)
+              for p in frame_messages(synthesize(5, 50, messages), b"BENCH00001", max_count=1)]
+    return b"".join(frames), [len(f) for f in frames]
+
+
+def start(hugepages: bool, memory_mb: int):
+    class Eal:
+        main_lcore, lcores, file_prefix, extra_args = 0, (WORKER,), "colo-bench", ()
+    Eal.memory_mb = memory_mb
+    args = eal.eal_args(Eal, ["net_null0"], hugepages=hugepages)
+    keep = [ffi.new("char[]", a.encode()) for a in args]
+    if lib.colo_eal_init(len(args), ffi.new("char *[]", keep)) < 0:
+        raise SystemExit("EAL did not start")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--hugepages", action="store_true")
+    p.add_argument("--messages", type=int, default=200_000)
+    p.add_argument("--repeat", type=int, default=5)
+    a = p.parse_args()
+    frames, lens = feed_frames(a.messages)
+    n = len(lens)
+    start(a.hugepages, 1024)
+    pool = lib.colo_mempool_create(b"bench", n + 4096, 256, 2176, -1)
+    if pool == ffi.NULL:
+        raise SystemExit("no mempool")
+    ring = lib.colo_ring_port_create(b"bench_in", 1 << (n + 64).bit_length(), pool)
+    info = ffi.new("struct colo_port_info *")
+    if ring < 0 or lib.colo_port_start(b"net_null0", pool, 1024, 1024, 0, info) != 0:
+        raise SystemExit("bench ports did not start")
+    null_port = info.port_id
+    c_lens = ffi.new("uint16_t[]", lens)
+
+    def preload():
+        sent = lib.colo_frames_send(ring, pool, frames, c_lens, n)
+        if sent != n:
+            raise SystemExit(f"could preload only {sent} of {n} frames")
+
+    def timed(launch, wait):
+        preload()
+        t0 = time.perf_counter()
+        launch()
+        wait()
+        return n / (time.perf_counter() - t0)
+
+    forward_pps, stage_pps, hist = [], [], None
+    for _ in range(a.repeat):
+        forward_pps.append(timed(lambda: lib.colo_forward_launch(WORKER, ring, null_port, n),
+                                 lambda: lib.colo_forward_wait(WORKER)))
+        params = ffi.new("struct md_stage_params *")
+        params.lines[0].port_id = ring
+        params.lines[0].group = int.from_bytes(bytes(map(int, GROUP.split("."))), "big")
+        params.lines[0].udp_port = PORT
+        params.n_lines = 1
+        params.normalizer.max_orders = 1 << 20
+        params.normalizer.max_symbols = 1024
+        params.normalizer.midnight_ns = midnight_ns(__import__("datetime").date(2026, 11, 24),
+                                                    "America/New_York")
+        params.out_port_id = null_port
+        params.out_group = 0xEF0A0001
+        params.out_src_port = params.out_dst_port = 31001
+        params.mtu, params.ttl = 1500, 8
+        params.out_session = b"BENCH00001"
+        params.tx_pool = pool
+        params.stop_after_rx = n
+        stage = lib.md_stage_create(params)
+        stage_pps.append(timed(lambda: lib.md_stage_launch(stage, WORKER),
+                               lambda: lib.md_stage_wait(stage)))
+        c = counters_snapshot(lib.md_stage_counters(stage))
+        if c["messages"] != n or sum(c["drops"].values()):
+            raise SystemExit(f"stage did not take every message: {c['messages']} of {n}")
+        hist = c["burst_cycles"] if hist is None else hist + c["burst_cycles"]
+        lib.md_stage_destroy(stage)
+    pct = burst_percentiles_ns(hist, lib.colo_tsc_hz())
+    best = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731  median of the runs
+    print(json.dumps({"packets": n, "forward_pps": best(forward_pps),
+                      "dataplane_pps": best(stage_pps), "burst_p50_ns": pct[0.5],
+                      "burst_p99_ns": pct[0.99], "burst_p999_ns": pct[0.999]}))
+    lib.colo_port_close(ring)
+    lib.colo_port_close(null_port)
+    lib.colo_eal_cleanup()
+
+
+if __name__ == "__main__":
+    main()

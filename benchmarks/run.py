@@ -1,0 +1,99 @@
+"""`make bench`: every figure printed with its same-run baseline, and written
+to benchmarks/results.json. Figures are measured, never asserted."""
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import pathlib
+import struct
+import subprocess
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from dataplane.appliance import midnight_ns  # noqa: E402
+from dataplane.binding import Normalizer  # noqa: E402
+from feedhandlers.synth import synthesize  # noqa: E402
+from hwconfig.hugepages import Reservation  # noqa: E402
+from reference_model import ReferenceNormalizer  # noqa: E402
+
+SESSION_DATE = datetime.date(2026, 11, 24)
+results: list[dict] = []
+
+
+def record(name, value, unit, baseline=None, baseline_value=None):
+    entry = {"name": name, "value": value, "unit": unit}
+    line = f"{name:34s} {value:>16,.1f} {unit}"
+    if baseline is not None:
+        entry.update(baseline=baseline, baseline_value=baseline_value)
+        line += f"   (baseline {baseline}: {baseline_value:,.1f}, ratio {value / baseline_value:.2f})"
+    results.append(entry)
+    print(line, flush=True)
+
+
+def median(xs):
+    return sorted(xs)[len(xs) // 2]
+
+
+def bench_normalizer(messages: list[bytes], repeat: int = 7):
+    blocks = b"".join(struct.pack(">H", len(m)) + m for m in messages)
+    midnight = midnight_ns(SESSION_DATE, "America/New_York")
+    rates = []
+    for _ in range(repeat):
+        n = Normalizer(midnight)  # a fresh book each run: the same work every time
+        t0 = time.perf_counter()
+        n.run(blocks)
+        rates.append(len(messages) / (time.perf_counter() - t0))
+    subset = messages[:50_000]
+    ref = ReferenceNormalizer(SESSION_DATE)
+    t0 = time.perf_counter()
+    for m in subset:
+        ref.apply(m)
+    ref_rate = len(subset) / (time.perf_counter() - t0)
+    rate = median(rates)
+    record("normalizer_msgs_per_s", rate, "msgs/s", "python_reference_model", ref_rate)
+    record("normalizer_ns_per_msg", 1e9 / rate, "ns/msg")
+
+
+def dataplane_run(hugepages: bool) -> dict:
+    args = [sys.executable, str(ROOT / "benchmarks" / "dataplane_bench.py")]
+    if hugepages:
+        args.append("--hugepages")
+    out = subprocess.run(args, capture_output=True, text=True, cwd=ROOT)
+    if out.returncode != 0:
+        raise SystemExit(f"dataplane bench failed:\n{out.stdout}\n{out.stderr}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def bench_dataplane():
+    plain = dataplane_run(hugepages=False)
+    record("dataplane_pps", plain["dataplane_pps"], "packets/s",
+           "bare_forwarding_pps_same_vdevs", plain["forward_pps"])
+    record("dataplane_msgs_per_s", plain["dataplane_pps"], "msgs/s (1 msg/packet)")
+    for q in ("p50", "p99", "p999"):
+        record(f"burst_{q}_ns", plain[f"burst_{q}_ns"], "ns per 32-packet burst")
+    if os.geteuid() != 0:
+        print("not root: hugepage figures skipped")
+        return
+    with Reservation(1024 + 64):
+        huge = dataplane_run(hugepages=True)
+    record("dataplane_pps_hugepages", huge["dataplane_pps"], "packets/s",
+           "dataplane_pps_no_huge", plain["dataplane_pps"])
+    record("hugepages_speedup", huge["dataplane_pps"] / plain["dataplane_pps"], "x",
+           "no_huge", 1.0)
+
+
+def main():
+    messages = synthesize(3, 50, 300_000)
+    bench_normalizer(messages)
+    bench_dataplane()
+    path = ROOT / "benchmarks" / "results.json"
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"written to {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+/* Benchmark tools: a loopback ring port to preload with frames, and bare
+ * rx -> tx forwarding, the ceiling the md stage is measured against on the
+ * same virtual devices in the same run. */
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "colo.h"
+#include "eal_ports.h"
+
+#define BURST 32
+
+int
+colo_ring_port_create(const char *name, unsigned size, struct rte_mempool *mp)
+{
+	struct colo_port_info info;
+
+	struct rte_ring *r = rte_ring_create(name, size, (int)rte_socket_id(),
+					     RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (r == NULL) {
+		fprintf(stderr, "ring %s of %u: %s\n", name, size, rte_strerror(rte_errno));
+		return -1;
+	}
+	int port = rte_eth_from_ring(r);
+	if (port < 0) {
+		fprintf(stderr, "port on ring %s: %s\n", name, rte_strerror(rte_errno));
+		return -1;
+	}
+	return port_start((uint16_t)port, name, mp, 1024, 1024, 0, &info) == 0 ? port : -1;
+}
+
+unsigned
+colo_frames_send(uint16_t port, struct rte_mempool *mp, const uint8_t *frames,
+		 const uint16_t *lens, unsigned n)
+{
+	unsigned sent = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+		if (m == NULL)
+			break;
+		char *data = rte_pktmbuf_append(m, lens[i]);
+		if (data == NULL) {
+			rte_pktmbuf_free(m);
+			break;
+		}
+		memcpy(data, frames, lens[i]);
+		frames += lens[i];
+		if (rte_eth_tx_burst(port, 0, &m, 1) != 1) {
+			rte_pktmbuf_free(m);
+			break;
+		}
+		sent++;
+	}
+	return sent;
+}
+
+static struct {
+	uint16_t rx, tx;
+	uint64_t n;
+} forward;
+
+static int
+forward_main(void *arg)
+{
+	struct rte_mbuf *pkts[BURST];
+	uint64_t done = 0;
+
+	(void)arg;
+	while (done < forward.n) {
+		uint16_t n = rte_eth_rx_burst(forward.rx, 0, pkts, BURST);
+		uint16_t sent = rte_eth_tx_burst(forward.tx, 0, pkts, n);
+		if (sent < n)
+			rte_pktmbuf_free_bulk(&pkts[sent], n - sent);
+		done += n;
+	}
+	return 0;
+}
+
+int
+colo_forward_launch(unsigned lcore, uint16_t rx_port, uint16_t tx_port, uint64_t n)
+{
+	forward.rx = rx_port;
+	forward.tx = tx_port;
+	forward.n = n;
+	return rte_eal_remote_launch(forward_main, NULL, lcore);
+}
+
+int
+colo_forward_wait(unsigned lcore)
+{
+	return rte_eal_wait_lcore(lcore);
+}
