@@ -39,7 +39,7 @@ itch_normalizer_init(struct itch_normalizer *n, const struct itch_normalizer_par
 {
 	memset(n, 0, sizeof(*n));
 	n->symbols = calloc(p->max_symbols, sizeof(*n->symbols));
-	if (n->symbols == NULL || u64_hash_init(&n->symbol_index, p->max_symbols) != 0 ||
+	if (n->symbols == NULL || u64_hash_init(&n->symbol_index, p->max_symbols, 0) != 0 ||
 	    itch_order_book_init(&n->book, p->max_orders, p->max_symbols) != 0) {
 		itch_normalizer_free(n);
 		return -1;

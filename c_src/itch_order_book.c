@@ -18,8 +18,8 @@ itch_order_book_init(struct itch_order_book *b, uint32_t max_orders, uint32_t ma
 	b->levels = malloc((size_t)max_orders * sizeof(*b->levels));
 	b->best = malloc((size_t)max_symbols * 2 * sizeof(*b->best));
 	if (b->orders == NULL || b->levels == NULL || b->best == NULL ||
-	    u64_hash_init(&b->order_index, max_orders) != 0 ||
-	    u64_hash_init(&b->level_index, max_orders) != 0) {
+	    u64_hash_init(&b->order_index, max_orders, 1) != 0 ||
+	    u64_hash_init(&b->level_index, max_orders, 0) != 0) {
 		itch_order_book_free(b);
 		return -1;
 	}

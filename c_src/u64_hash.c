@@ -4,7 +4,7 @@
 #include "u64_hash.h"
 
 int
-u64_hash_init(struct u64_hash *h, uint32_t max_entries)
+u64_hash_init(struct u64_hash *h, uint32_t max_entries, int sequential)
 {
 	uint64_t cap = 16;
 	unsigned bits = 4;
@@ -19,6 +19,7 @@ u64_hash_init(struct u64_hash *h, uint32_t max_entries)
 	memset(h->slots, 0xff, cap * sizeof(*h->slots));
 	h->mask = cap - 1;
 	h->shift = 64 - bits;
+	h->sequential = sequential;
 	return 0;
 }
 

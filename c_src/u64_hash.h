@@ -17,16 +17,21 @@ struct u64_hash {
 	struct u64_hash_slot *slots;
 	uint64_t mask;
 	unsigned shift; /* 64 - log2(capacity) */
+	int sequential;  /* keys arrive in sequence: index by their low bits */
 };
 
-/* Capacity is rounded up to a power of two at least twice max_entries. */
-int u64_hash_init(struct u64_hash *h, uint32_t max_entries);
+/* Capacity is rounded up to a power of two at least twice max_entries.
+ * sequential: keys are mostly handed out in order (ITCH order references),
+ * so their low bits put recent keys in neighbouring slots, which keeps the
+ * working set in cache; other keys are spread by Fibonacci hashing. */
+int u64_hash_init(struct u64_hash *h, uint32_t max_entries, int sequential);
 void u64_hash_free(struct u64_hash *h);
 
 static inline uint64_t
 u64_hash_index(const struct u64_hash *h, uint64_t key)
 {
-	/* Fibonacci hashing: order refs are sequential, so spread them. */
+	if (h->sequential)
+		return key & h->mask;
 	return (key * 0x9E3779B97F4A7C15ull) >> h->shift;
 }
 
