@@ -12,6 +12,7 @@ const char *const colo_drop_reason_names[COLO_DROP_N] = {
 	[COLO_DROP_BAD_MOLDUDP64] = "bad_moldudp64",
 	[COLO_DROP_WRONG_SESSION] = "wrong_session",
 	[COLO_DROP_DUPLICATE] = "duplicate",
+	[COLO_DROP_AFTER_END] = "after_end_of_session",
 };
 
 const char *const colo_msg_event_names[COLO_MSG_EVENT_N] = {

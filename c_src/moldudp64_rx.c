@@ -73,7 +73,14 @@ moldudp64_rx_accept(struct moldudp64_rx *rx, unsigned line, const uint8_t *p, ui
 		rx->next_seq = seq;
 		rx->started = 1;
 	}
-	if (end && !rx->ended) {
+	if (rx->ended) {
+		/* The session is over: ticks sent now would follow our own end of
+		 * session, which subscribers stop at. */
+		if (n == 0)
+			return MOLDUDP64_NOTHING_NEW;
+		return seq + n <= rx->next_seq ? COLO_DROP_DUPLICATE : COLO_DROP_AFTER_END;
+	}
+	if (end) {
 		rx->ended = 1;
 		c->feed_end_of_session++;
 	}

@@ -35,22 +35,20 @@ u64_hash_del(struct u64_hash *h, uint64_t key)
 {
 	uint64_t i = u64_hash_index(h, key);
 
-	while (h->slots[i].key != key) {
-		if (h->slots[i].value == U64_HASH_EMPTY)
+	for (uint32_t d = 0;; d++, i = (i + 1) & h->mask) {
+		const struct u64_hash_slot *s = &h->slots[i];
+		if (s->value == U64_HASH_EMPTY || s->dist < d)
 			return;
-		i = (i + 1) & h->mask;
-	}
-	/* Shift later members of the probe chain back into the hole. */
-	for (uint64_t j = (i + 1) & h->mask;; j = (j + 1) & h->mask) {
-		struct u64_hash_slot *s = &h->slots[j];
-		if (s->value == U64_HASH_EMPTY)
+		if (s->key == key)
 			break;
-		uint64_t home = u64_hash_index(h, s->key);
-		/* Move s if its home is not cyclically within (i, j]. */
-		if (((j - home) & h->mask) >= ((j - i) & h->mask)) {
-			h->slots[i] = *s;
-			i = j;
-		}
+	}
+	/* Shift back the keys displaced past the hole; stop at one at home. */
+	for (uint64_t j = (i + 1) & h->mask;; i = j, j = (j + 1) & h->mask) {
+		struct u64_hash_slot *s = &h->slots[j];
+		if (s->value == U64_HASH_EMPTY || s->dist == 0)
+			break;
+		h->slots[i] = *s;
+		h->slots[i].dist--;
 	}
 	h->slots[i].value = U64_HASH_EMPTY;
 }

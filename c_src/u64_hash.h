@@ -1,5 +1,6 @@
-/* Open-addressed u64 -> u32 map with linear probing and backward-shift
- * deletion (no tombstones, so probe chains never degrade). Sized once at
+/* Open-addressed u64 -> u32 map: linear probing kept in Robin Hood order
+ * (each key's distance from its home slot recorded), so lookups stop early
+ * and a delete shifts back only the displaced keys behind it. Sized once at
  * creation: the hot path never allocates. One writer. */
 #ifndef U64_HASH_H
 #define U64_HASH_H
@@ -11,12 +12,13 @@
 struct u64_hash_slot {
 	uint64_t key;
 	uint32_t value; /* U64_HASH_EMPTY marks a free slot */
+	uint32_t dist;  /* probe distance from the key's home slot */
 };
 
 struct u64_hash {
 	struct u64_hash_slot *slots;
 	uint64_t mask;
-	unsigned shift; /* 64 - log2(capacity) */
+	unsigned shift;  /* 64 - log2(capacity) */
 	int sequential;  /* keys arrive in sequence: index by their low bits */
 };
 
@@ -40,11 +42,13 @@ u64_hash_get(const struct u64_hash *h, uint64_t key)
 {
 	uint64_t i = u64_hash_index(h, key);
 
-	for (;;) {
+	for (uint32_t d = 0;; d++, i = (i + 1) & h->mask) {
 		const struct u64_hash_slot *s = &h->slots[i];
-		if (s->value == U64_HASH_EMPTY || s->key == key)
+		/* A resident closer to home than we are: the key would be here. */
+		if (s->value == U64_HASH_EMPTY || s->dist < d)
+			return U64_HASH_EMPTY;
+		if (s->key == key)
 			return s->value;
-		i = (i + 1) & h->mask;
 	}
 }
 
@@ -52,12 +56,21 @@ u64_hash_get(const struct u64_hash *h, uint64_t key)
 static inline void
 u64_hash_put(struct u64_hash *h, uint64_t key, uint32_t value)
 {
+	struct u64_hash_slot carry = {.key = key, .value = value, .dist = 0};
 	uint64_t i = u64_hash_index(h, key);
 
-	while (h->slots[i].value != U64_HASH_EMPTY)
-		i = (i + 1) & h->mask;
-	h->slots[i].key = key;
-	h->slots[i].value = value;
+	for (;; carry.dist++, i = (i + 1) & h->mask) {
+		struct u64_hash_slot *s = &h->slots[i];
+		if (s->value == U64_HASH_EMPTY) {
+			*s = carry;
+			return;
+		}
+		if (s->dist < carry.dist) { /* Robin Hood: the poorer key takes the slot */
+			struct u64_hash_slot t = *s;
+			*s = carry;
+			carry = t;
+		}
+	}
 }
 
 void u64_hash_del(struct u64_hash *h, uint64_t key);

@@ -20,6 +20,7 @@ enum colo_drop_reason {
 	COLO_DROP_BAD_MOLDUDP64,   /* header short, block lengths overrun */
 	COLO_DROP_WRONG_SESSION,
 	COLO_DROP_DUPLICATE,       /* already seen on the other line */
+	COLO_DROP_AFTER_END,       /* messages after the feed's end of session */
 	COLO_DROP_N
 };
 
