@@ -209,7 +209,8 @@ frame_handle(struct md_stage *st, const struct rte_mbuf *m)
 		c->drops[COLO_DROP_NOT_SUBSCRIBED]++;
 		return;
 	}
-	drop = moldudp64_rx_accept(&st->feed, (unsigned)line, v.payload, v.len, &skip, &count, c);
+	drop = moldudp64_rx_accept(&st->feed, (unsigned)line, v.payload, v.len, v.checksum_bad,
+				   &skip, &count, c);
 	if (drop == MOLDUDP64_NOTHING_NEW) {
 		c->feed_packets++;
 		return;

@@ -37,7 +37,7 @@ blocks_fit(const uint8_t *p, uint16_t len, uint16_t count)
 
 int
 moldudp64_rx_accept(struct moldudp64_rx *rx, unsigned line, const uint8_t *p, uint16_t len,
-		    uint16_t *skip, uint16_t *count, struct md_counters *c)
+		    int suspect, uint16_t *skip, uint16_t *count, struct md_counters *c)
 {
 	if (len < MOLDUDP64_HEADER)
 		return COLO_DROP_BAD_MOLDUDP64;
@@ -45,8 +45,14 @@ moldudp64_rx_accept(struct moldudp64_rx *rx, unsigned line, const uint8_t *p, ui
 	int end = n == MOLDUDP64_END_OF_SESSION;
 	if (end)
 		n = 0;
-	if (!blocks_fit(p, len, n))
+	uint64_t seq = be64(p + 10);
+	if (!blocks_fit(p, len, n) || seq > UINT64_MAX - n)
 		return COLO_DROP_BAD_MOLDUDP64;
+	/* A packet that failed its checksum may not open a gap: one flipped bit
+	 * in a sequence number must not jump the feed forward and turn every
+	 * good packet after it into a duplicate. */
+	if (suspect && rx->started && seq > rx->next_seq)
+		return COLO_DROP_BAD_CHECKSUM;
 	if (!rx->session_known) {
 		memcpy(rx->session, p, sizeof(rx->session));
 		rx->session_known = 1;
@@ -54,7 +60,6 @@ moldudp64_rx_accept(struct moldudp64_rx *rx, unsigned line, const uint8_t *p, ui
 		return COLO_DROP_WRONG_SESSION;
 	}
 
-	uint64_t seq = be64(p + 10);
 	c->line_packets[line]++;
 	if (!rx->line_started[line]) {
 		rx->line_next[line] = seq;

@@ -22,12 +22,13 @@ struct moldudp64_rx {
 
 void moldudp64_rx_init(struct moldudp64_rx *rx, const char *session /* NULL: learn */);
 
-/* Checks the packet and its sequence. Returns -1 when it carries new
- * messages: apply blocks [*skip, *count) of it, in order. Otherwise the
- * colo_drop_reason, or -2 for a valid packet with nothing new (heartbeat,
- * end of session). */
+/* Checks the packet and its sequence. suspect: it failed an IP or UDP
+ * checksum. Returns -1 when it carries new messages: apply blocks
+ * [*skip, *count) of it, in order. Otherwise the colo_drop_reason, or -2 for
+ * a valid packet with nothing new (heartbeat, end of session). */
 int moldudp64_rx_accept(struct moldudp64_rx *rx, unsigned line, const uint8_t *p,
-		uint16_t len, uint16_t *skip, uint16_t *count, struct md_counters *c);
+		uint16_t len, int suspect, uint16_t *skip, uint16_t *count,
+		struct md_counters *c);
 
 #define MOLDUDP64_NOTHING_NEW (-2)
 

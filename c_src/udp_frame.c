@@ -56,6 +56,7 @@ udp_frame_parse(const uint8_t *frame, uint32_t len, int drop_bad_checksum,
 	v->len = (uint16_t)(udp_len - sizeof(*udp));
 	v->dst_ip = rte_be_to_cpu_32(ip->dst_addr);
 	v->dst_port = rte_be_to_cpu_16(udp->dst_port);
+	v->checksum_bad = bad;
 	return -1;
 }
 

@@ -14,6 +14,7 @@ struct udp_view {
 	uint16_t len;
 	uint32_t dst_ip;   /* host order */
 	uint16_t dst_port; /* host order */
+	int checksum_bad;  /* IP or UDP checksum failed (and was not a drop) */
 };
 
 /* Returns -1 with *v filled, or the colo_drop_reason. Bad checksums are

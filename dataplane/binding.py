@@ -16,6 +16,11 @@ _SCALARS = ("rx_packets", "rx_bytes", "feed_packets", "messages", "ip_checksum_e
             "igmp_reports", "bursts")
 
 
+def _type_name(t: int) -> str:
+    """ITCH types are letters; hostile bytes are shown in hex, not raw."""
+    return chr(t) if 0x21 <= t <= 0x7e else f"0x{t:02x}"
+
+
 def counters_snapshot(c) -> dict:
     """A plain dict of a struct md_counters, read while the stage runs."""
     snap = {name: getattr(c, name) for name in _SCALARS}
@@ -25,7 +30,7 @@ def counters_snapshot(c) -> dict:
         snap[f"line_{line}_gap_messages"] = c.line_gap_messages[i]
     snap["drops"] = {name: c.drops[i] for i, name in enumerate(DROP_REASONS)}
     snap["events"] = {name: c.msg_events[i] for i, name in enumerate(MSG_EVENTS)}
-    snap["messages_by_type"] = {chr(t): c.messages_by_type[t] for t in range(256)
+    snap["messages_by_type"] = {_type_name(t): c.messages_by_type[t] for t in range(256)
                                 if c.messages_by_type[t]}
     snap["ticks_by_type"] = {chr(t): c.ticks_by_type[t] for t in b"TQRHS"}
     snap["burst_cycles"] = np.frombuffer(

@@ -208,7 +208,8 @@ def parse(frame: bytes):
         length = int.from_bytes(payload[offset:offset + 2], 'big')
         messages.append(payload[offset + 2:offset + 2 + length])
         offset += 2 + length
-    if offset != len(payload) or len(messages) != (0 if count == 0xFFFF else count):
+    if (offset != len(payload) or len(messages) != (0 if count == 0xFFFF else count)
+            or seq + len(messages) >= 2**64):
         return 'bad_moldudp64', bad_ip, bad_udp, None
     return None, bad_ip, bad_udp, (session, seq, len(messages), count == 0xFFFF, messages)
 
@@ -229,12 +230,15 @@ class FeedModel:
         self.checksum_errors.update(ip=bad_ip, udp=bad_udp)
         if reason is None:
             session, seq, count, _, messages = mold
-            if self.session is None:
-                self.session, self.next_seq = session, seq
-            if session != self.session:
-                reason = 'wrong_session'
-            elif count and seq + count <= max(self.next_seq, seq):
-                reason = 'duplicate'
+            if (bad_ip or bad_udp) and self.next_seq is not None and seq > self.next_seq:
+                reason = 'bad_checksum'  # a suspect packet may not open a gap
+            else:
+                if self.session is None:
+                    self.session, self.next_seq = session, seq
+                if session != self.session:
+                    reason = 'wrong_session'
+                elif count and seq + count <= max(self.next_seq, seq):
+                    reason = 'duplicate'
         if reason is not None:
             self.drops[reason] += 1
             return
@@ -430,7 +434,8 @@ def test_fuzz_every_frame_is_accounted_for_and_ticks_match_the_model(tmp_path):
     want, events = reference(model.messages)
     # The input's reach: every mutation used, every drop reason and message event hit.
     assert sum(fuzz.kinds.values()) >= 100_000 and len(fuzz.kinds) == len(fuzz.mutations)
-    assert set(model.drops) == {*DROPPED, 'duplicate'} and min(model.checksum_errors.values()) > 0
+    assert set(model.drops) == {*DROPPED, 'duplicate', 'bad_checksum'}
+    assert min(model.checksum_errors.values()) > 0
     assert min(events['orphan_refs'], events['bad_length'], events['unknown_type'],
                events['bad_field'], events['zero_shares']) > 0
 
@@ -452,3 +457,26 @@ def test_fuzz_every_frame_is_accounted_for_and_ticks_match_the_model(tmp_path):
             ('orphan_ref', 'bad_message_length', 'unknown_type', 'bad_field')} == {
         'orphan_ref': events['orphan_refs'], 'bad_message_length': events['bad_length'],
         'unknown_type': events['unknown_type'], 'bad_field': events['bad_field']}
+
+
+def test_sequence_number_that_would_wrap_is_rejected(tmp_path):
+    """seq + count past 2**64 - 1 cannot be a real packet: counted, and the feed goes on."""
+    messages = BEFORE + AFTER
+    frames = [frame(encode_packet(SESSION, 1, BEFORE)),
+              frame(encode_packet(SESSION, 2**64 - 1, [itch50.system_event(OPEN_NS, b'X')] * 2)),
+              frame(encode_packet(SESSION, 3, AFTER))]
+    ticks, counters = run(tmp_path, frames)
+    assert np.array_equal(ticks, reference(messages)[0])
+    assert counters['drops']['bad_moldudp64'] == 1 and counters['gaps'] == 0
+
+
+def test_bit_flip_in_a_sequence_number_does_not_kill_the_feed(tmp_path):
+    """A damaged copy (checksum wrong) claiming a far-ahead sequence number is dropped,
+    so the good packets after it still apply."""
+    messages = [itch50.system_event(OPEN_NS + i, b'Q') for i in range(5)]
+    good = [frame(encode_packet(SESSION, i + 1, [m])) for i, m in enumerate(messages)]
+    damaged = bytearray(good[1])
+    damaged[42 + 10] ^= 0x01  # top byte of the sequence number: 2 + 2**56
+    ticks, counters = run(tmp_path, [good[0], bytes(damaged), *good[1:]])
+    assert np.array_equal(ticks, reference(messages)[0])
+    assert counters['drops']['bad_checksum'] == 1 and counters['gaps'] == 0
