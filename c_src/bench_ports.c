@@ -39,24 +39,23 @@ unsigned
 colo_frames_send(uint16_t port, struct rte_mempool *mp, const uint8_t *frames,
 		 const uint16_t *lens, unsigned n)
 {
+	struct rte_mbuf *burst[BURST];
 	unsigned sent = 0;
 
-	for (unsigned i = 0; i < n; i++) {
-		struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
-		if (m == NULL)
-			break;
-		char *data = rte_pktmbuf_append(m, lens[i]);
-		if (data == NULL) {
-			rte_pktmbuf_free(m);
-			break;
+	while (sent < n) {
+		unsigned count = n - sent < BURST ? n - sent : BURST;
+		if (rte_pktmbuf_alloc_bulk(mp, burst, count) != 0)
+			continue; /* the consumer frees them as it goes */
+		for (unsigned i = 0; i < count; i++) {
+			uint16_t len = lens[sent + i];
+			memcpy(rte_pktmbuf_mtod(burst[i], void *), frames, len);
+			burst[i]->data_len = burst[i]->pkt_len = len;
+			frames += len;
 		}
-		memcpy(data, frames, lens[i]);
-		frames += lens[i];
-		if (rte_eth_tx_burst(port, 0, &m, 1) != 1) {
-			rte_pktmbuf_free(m);
-			break;
-		}
-		sent++;
+		/* Wait for room rather than drop: the ring is the only consumer's input. */
+		for (unsigned done = 0; done < count;)
+			done += rte_eth_tx_burst(port, 0, burst + done, (uint16_t)(count - done));
+		sent += count;
 	}
 	return sent;
 }

@@ -1,7 +1,7 @@
-#include <stdlib.h>
 #include <string.h>
 
 #include "itch_order_book.h"
+#include "table_alloc.h"
 
 static uint64_t
 level_key(uint32_t symbol, enum book_side side, uint32_t price)
@@ -13,10 +13,12 @@ int
 itch_order_book_init(struct itch_order_book *b, uint32_t max_orders, uint32_t max_symbols)
 {
 	memset(b, 0, sizeof(*b));
-	b->orders = malloc((size_t)max_orders * sizeof(*b->orders));
+	b->max_orders = max_orders;
+	b->max_symbols = max_symbols;
+	b->orders = table_alloc((size_t)max_orders * sizeof(*b->orders));
 	/* A level holds at least one order, so max_orders levels suffice. */
-	b->levels = malloc((size_t)max_orders * sizeof(*b->levels));
-	b->best = malloc((size_t)max_symbols * 2 * sizeof(*b->best));
+	b->levels = table_alloc((size_t)max_orders * sizeof(*b->levels));
+	b->best = table_alloc((size_t)max_symbols * 2 * sizeof(*b->best));
 	if (b->orders == NULL || b->levels == NULL || b->best == NULL ||
 	    u64_hash_init(&b->order_index, max_orders, 1) != 0 ||
 	    u64_hash_init(&b->level_index, max_orders, 0) != 0) {
@@ -36,9 +38,9 @@ itch_order_book_init(struct itch_order_book *b, uint32_t max_orders, uint32_t ma
 void
 itch_order_book_free(struct itch_order_book *b)
 {
-	free(b->orders);
-	free(b->levels);
-	free(b->best);
+	table_free(b->orders, (size_t)b->max_orders * sizeof(*b->orders));
+	table_free(b->levels, (size_t)b->max_orders * sizeof(*b->levels));
+	table_free(b->best, (size_t)b->max_symbols * 2 * sizeof(*b->best));
 	u64_hash_free(&b->order_index);
 	u64_hash_free(&b->level_index);
 	memset(b, 0, sizeof(*b));

@@ -38,6 +38,7 @@ struct itch_order_book {
 	struct book_level *levels;
 	uint32_t *best;              /* [symbol * 2 + side] -> levels[] */
 	uint32_t free_order, free_level;
+	uint32_t max_orders, max_symbols;
 };
 
 int itch_order_book_init(struct itch_order_book *b, uint32_t max_orders, uint32_t max_symbols);

@@ -1,6 +1,6 @@
-#include <stdlib.h>
 #include <string.h>
 
+#include "table_alloc.h"
 #include "u64_hash.h"
 
 int
@@ -13,7 +13,7 @@ u64_hash_init(struct u64_hash *h, uint32_t max_entries, int sequential)
 		cap <<= 1;
 		bits++;
 	}
-	h->slots = malloc(cap * sizeof(*h->slots));
+	h->slots = table_alloc(cap * sizeof(*h->slots));
 	if (h->slots == NULL)
 		return -1;
 	memset(h->slots, 0xff, cap * sizeof(*h->slots));
@@ -26,7 +26,8 @@ u64_hash_init(struct u64_hash *h, uint32_t max_entries, int sequential)
 void
 u64_hash_free(struct u64_hash *h)
 {
-	free(h->slots);
+	if (h->slots != NULL)
+		table_free(h->slots, (h->mask + 1) * sizeof(*h->slots));
 	h->slots = NULL;
 }
 

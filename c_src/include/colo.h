@@ -166,8 +166,8 @@ void md_stage_destroy(struct md_stage *st);
 /* A started port on a new single-producer/consumer ring of `size` slots
  * whose tx feeds its own rx (DPDK's ring PMD); returns its id or -1. */
 int colo_ring_port_create(const char *name, unsigned size, struct rte_mempool *mp);
-/* Copies frames (concatenated, with lens) into mbufs and sends them on
- * port; returns how many were queued. */
+/* Copies frames (concatenated, with lens) into mbufs and sends them all on
+ * port, waiting for mbufs and ring room while a consumer drains it. */
 unsigned colo_frames_send(uint16_t port, struct rte_mempool *mp, const uint8_t *frames,
 		const uint16_t *lens, unsigned n);
 /* Bare forwarding on lcore: rx burst from rx_port, tx burst to tx_port,
