@@ -84,6 +84,7 @@ def main():
         params.mtu, params.ttl = 1500, 8
         params.out_session = b"BENCH00001"
         params.tx_pool = pool
+        params.retransmit_ticks = 1 << 16
         params.stop_after_rx = n
         stage = lib.md_stage_create(params)
         stage_pps.append(timed(lambda: lib.md_stage_launch(stage, WORKER),

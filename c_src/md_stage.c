@@ -16,6 +16,7 @@
 #include "itch_normalizer.h"
 #include "md_telemetry.h"
 #include "moldudp64_rx.h"
+#include "table_alloc.h"
 #include "tick_framer.h"
 
 #define RX_BURST 32
@@ -29,10 +30,12 @@ struct md_stage {
 	struct itch_normalizer normalizer;
 	struct moldudp64_rx feed;
 	struct tick_framer framer;
+	struct colo_tick *history; /* the last retransmit_ticks ticks, by sequence */
+	uint64_t history_mask;
 	struct rte_mbuf *open_mbuf;
 	struct rte_mbuf *tx[TX_PENDING];
 	uint16_t n_tx;
-	uint16_t rx_ports[2];
+	uint16_t rx_ports[3]; /* lines A and B, and the output for re-requests */
 	unsigned n_rx_ports;
 	uint8_t feed_mac[6];
 	uint64_t heartbeat_tsc, igmp_tsc, last_tx, last_igmp;
@@ -40,6 +43,15 @@ struct md_stage {
 	unsigned lcore;
 	volatile int stop;
 };
+
+static void
+rx_port_add(struct md_stage *st, uint16_t port)
+{
+	for (unsigned i = 0; i < st->n_rx_ports; i++)
+		if (st->rx_ports[i] == port)
+			return;
+	st->rx_ports[st->n_rx_ports++] = port;
+}
 
 struct md_stage *
 md_stage_create(const struct md_stage_params *p)
@@ -72,15 +84,22 @@ md_stage_create(const struct md_stage_params *p)
 		.src_port = p->out_src_port, .dst_port = p->out_dst_port, .ttl = p->ttl,
 	};
 	memcpy(udp.src_mac, p->out_src_mac, 6);
+	udp_frame_multicast_mac(p->out_group, udp.dst_mac);
 	tick_framer_init(&st->framer, &udp, p->out_session, p->mtu);
-
-	for (unsigned i = 0; i < p->n_lines; i++) {
-		unsigned j = 0;
-		while (j < st->n_rx_ports && st->rx_ports[j] != p->lines[i].port_id)
-			j++;
-		if (j == st->n_rx_ports)
-			st->rx_ports[st->n_rx_ports++] = p->lines[i].port_id;
+	st->history_mask = p->retransmit_ticks - 1;
+	st->history = table_alloc(p->retransmit_ticks * sizeof(struct colo_tick));
+	if (st->history == NULL || p->retransmit_ticks == 0 ||
+	    (p->retransmit_ticks & st->history_mask) != 0) {
+		fprintf(stderr, "md_stage: cannot keep %u ticks for re-requests (a power of two)\n",
+			p->retransmit_ticks);
+		md_stage_destroy(st);
+		return NULL;
 	}
+
+	for (unsigned i = 0; i < p->n_lines; i++)
+		rx_port_add(st, p->lines[i].port_id);
+	if (p->rerequest_port != 0)
+		rx_port_add(st, p->out_port_id);
 	struct rte_ether_addr mac;
 	if (p->n_lines > 0 && rte_eth_macaddr_get(p->lines[0].port_id, &mac) == 0)
 		memcpy(st->feed_mac, mac.addr_bytes, 6);
@@ -144,11 +163,12 @@ static void
 ticks_send(struct md_stage *st, const struct colo_tick *t, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
+		st->history[st->framer.next_seq & st->history_mask] = t[i];
 		if (st->open_mbuf == NULL) {
 			st->open_mbuf = rte_pktmbuf_alloc(st->p.tx_pool);
 			if (st->open_mbuf == NULL) {
 				/* The sequence still advances: subscribers see a gap
-				 * and can re-request, rather than a silent hole. */
+				 * and re-request it from the history. */
 				st->counters.tx_dropped++;
 				st->framer.next_seq++;
 				continue;
@@ -186,8 +206,70 @@ line_of(const struct md_stage *st, const struct udp_view *v)
 	return -1;
 }
 
+/* ARP for the output address, so hosts can unicast re-requests to it;
+ * returns whether the frame was such a request. */
+static int
+arp_answer(struct md_stage *st, const struct rte_mbuf *m)
+{
+	struct rte_mbuf *reply = rte_pktmbuf_alloc(st->p.tx_pool);
+
+	if (reply == NULL)
+		return 0;
+	uint16_t len = arp_reply_write(rte_pktmbuf_mtod(reply, uint8_t *),
+				       rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
+				       st->p.out_src_mac, st->p.out_src_ip);
+	if (len == 0) {
+		rte_pktmbuf_free(reply);
+		return 0;
+	}
+	st->counters.arp_replies++;
+	tx_queue(st, reply, len);
+	return 1;
+}
+
+/* A MoldUDP64 request (session, first sequence, count) answered by unicast
+ * with as many of those ticks as one packet holds, from the history. */
 static void
-frame_handle(struct md_stage *st, const struct rte_mbuf *m)
+rerequest_answer(struct md_stage *st, const struct udp_view *v)
+{
+	struct md_counters *c = &st->counters;
+	uint64_t next = st->framer.next_seq, kept = st->history_mask + 1;
+
+	if (v->len != MOLDUDP64_HEADER || memcmp(v->payload, st->p.out_session, 10) != 0) {
+		c->rerequests_refused++;
+		return;
+	}
+	uint64_t seq;
+	memcpy(&seq, v->payload + 10, 8);
+	seq = rte_be_to_cpu_64(seq);
+	uint64_t count = (uint16_t)(v->payload[18] << 8 | v->payload[19]);
+	if (seq == 0 || seq >= next || next - seq > kept || count == 0) {
+		c->rerequests_refused++;
+		return;
+	}
+	struct rte_mbuf *m = rte_pktmbuf_alloc(st->p.tx_pool);
+	if (m == NULL) {
+		c->tx_dropped++;
+		return;
+	}
+	struct tick_framer reply = st->framer;
+	reply.udp.dst_ip = v->src_ip;
+	reply.udp.dst_port = v->src_port;
+	reply.udp.src_port = st->p.rerequest_port;
+	memcpy(reply.udp.dst_mac, v->src_mac, 6);
+	reply.next_seq = seq;
+	tick_framer_open(&reply, rte_pktmbuf_mtod(m, uint8_t *));
+	if (count > next - seq)
+		count = next - seq;
+	for (uint64_t i = 0; i < count && !tick_framer_full(&reply); i++)
+		tick_framer_add(&reply, &st->history[(seq + i) & st->history_mask]);
+	c->rerequests++;
+	c->rerequest_ticks += reply.count;
+	tx_queue(st, m, tick_framer_close(&reply));
+}
+
+static void
+frame_handle(struct md_stage *st, uint16_t port, const struct rte_mbuf *m)
 {
 	struct md_counters *c = &st->counters;
 	struct udp_view v;
@@ -202,8 +284,16 @@ frame_handle(struct md_stage *st, const struct rte_mbuf *m)
 	}
 	drop = udp_frame_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
 			       st->p.drop_bad_checksum, &v, c);
+	if (drop == COLO_DROP_NOT_IPV4_UDP && port == st->p.out_port_id && st->p.out_src_ip &&
+	    arp_answer(st, m))
+		return;
 	if (drop >= 0) {
 		c->drops[drop]++;
+		return;
+	}
+	if (st->p.rerequest_port != 0 && v.dst_ip == st->p.out_src_ip &&
+	    v.dst_port == st->p.rerequest_port) {
+		rerequest_answer(st, &v);
 		return;
 	}
 	line = line_of(st, &v);
@@ -299,7 +389,7 @@ md_stage_main(void *arg)
 			for (uint16_t j = 0; j < n; j++) {
 				if (j + PREFETCH_AHEAD < n)
 					rte_prefetch0(rte_pktmbuf_mtod(pkts[j + PREFETCH_AHEAD], void *));
-				frame_handle(st, pkts[j]);
+				frame_handle(st, st->rx_ports[i], pkts[j]);
 			}
 			rte_pktmbuf_free_bulk(pkts, n);
 			/* Ticks never wait for more input. */
@@ -352,5 +442,6 @@ md_stage_destroy(struct md_stage *st)
 	if (st->open_mbuf != NULL)
 		rte_pktmbuf_free(st->open_mbuf);
 	itch_normalizer_free(&st->normalizer);
+	table_free(st->history, (size_t)(st->history_mask + 1) * sizeof(struct colo_tick));
 	rte_free(st);
 }

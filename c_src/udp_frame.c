@@ -1,5 +1,6 @@
 #include <string.h>
 
+#include <rte_arp.h>
 #include <rte_byteorder.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
@@ -54,7 +55,10 @@ udp_frame_parse(const uint8_t *frame, uint32_t len, int drop_bad_checksum,
 
 	v->payload = (const uint8_t *)(udp + 1);
 	v->len = (uint16_t)(udp_len - sizeof(*udp));
+	v->src_mac = ((const struct rte_ether_hdr *)frame)->src_addr.addr_bytes;
+	v->src_ip = rte_be_to_cpu_32(ip->src_addr);
 	v->dst_ip = rte_be_to_cpu_32(ip->dst_addr);
+	v->src_port = rte_be_to_cpu_16(udp->src_port);
 	v->dst_port = rte_be_to_cpu_16(udp->dst_port);
 	v->checksum_bad = bad;
 	return -1;
@@ -72,11 +76,11 @@ udp_frame_multicast_mac(uint32_t group, uint8_t mac[6])
 }
 
 static struct rte_ipv4_hdr *
-ether_ipv4_write(uint8_t *frame, const uint8_t src_mac[6], uint32_t dst_ip)
+ether_ipv4_write(uint8_t *frame, const uint8_t src_mac[6], const uint8_t dst_mac[6])
 {
 	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)frame;
 
-	udp_frame_multicast_mac(dst_ip, eth->dst_addr.addr_bytes);
+	memcpy(eth->dst_addr.addr_bytes, dst_mac, 6);
 	memcpy(eth->src_addr.addr_bytes, src_mac, 6);
 	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 	return (struct rte_ipv4_hdr *)(eth + 1);
@@ -85,7 +89,7 @@ ether_ipv4_write(uint8_t *frame, const uint8_t src_mac[6], uint32_t dst_ip)
 uint16_t
 udp_frame_write(uint8_t *frame, const struct udp_frame_template *t, uint16_t payload_len)
 {
-	struct rte_ipv4_hdr *ip = ether_ipv4_write(frame, t->src_mac, t->dst_ip);
+	struct rte_ipv4_hdr *ip = ether_ipv4_write(frame, t->src_mac, t->dst_mac);
 	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
 	uint16_t udp_len = (uint16_t)(sizeof(*udp) + payload_len);
 
@@ -109,7 +113,9 @@ udp_frame_write(uint8_t *frame, const struct udp_frame_template *t, uint16_t pay
 uint16_t
 igmp_report_write(uint8_t *frame, const uint8_t src_mac[6], uint32_t src_ip, uint32_t group)
 {
-	struct rte_ipv4_hdr *ip = ether_ipv4_write(frame, src_mac, group);
+	uint8_t group_mac[6];
+	udp_frame_multicast_mac(group, group_mac);
+	struct rte_ipv4_hdr *ip = ether_ipv4_write(frame, src_mac, group_mac);
 	uint8_t *options = (uint8_t *)(ip + 1);
 	uint8_t *igmp = options + 4;
 
@@ -130,5 +136,32 @@ igmp_report_write(uint8_t *frame, const uint8_t src_mac[6], uint32_t src_ip, uin
 	uint16_t sum = (uint16_t)~rte_raw_cksum(igmp, 8);
 	memcpy(igmp + 2, &sum, 2);
 	memset(igmp + 8, 0, 14); /* pad to the 60-byte Ethernet minimum */
+	return RTE_ETHER_MIN_LEN - RTE_ETHER_CRC_LEN;
+}
+
+uint16_t
+arp_reply_write(uint8_t *out, const uint8_t *frame, uint32_t len, const uint8_t mac[6],
+		uint32_t ip)
+{
+	const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)frame;
+	const struct rte_arp_hdr *req = (const struct rte_arp_hdr *)(eth + 1);
+
+	if (len < sizeof(*eth) + sizeof(*req) ||
+	    eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP) ||
+	    req->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REQUEST) ||
+	    req->arp_data.arp_tip != rte_cpu_to_be_32(ip))
+		return 0;
+	struct rte_ether_hdr *reth = (struct rte_ether_hdr *)out;
+	struct rte_arp_hdr *rep = (struct rte_arp_hdr *)(reth + 1);
+	reth->dst_addr = eth->src_addr;
+	memcpy(reth->src_addr.addr_bytes, mac, 6);
+	reth->ether_type = eth->ether_type;
+	*rep = *req;
+	rep->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
+	rep->arp_data.arp_tha = req->arp_data.arp_sha;
+	rep->arp_data.arp_tip = req->arp_data.arp_sip;
+	memcpy(rep->arp_data.arp_sha.addr_bytes, mac, 6);
+	rep->arp_data.arp_sip = req->arp_data.arp_tip;
+	memset(rep + 1, 0, RTE_ETHER_MIN_LEN - RTE_ETHER_CRC_LEN - sizeof(*reth) - sizeof(*rep));
 	return RTE_ETHER_MIN_LEN - RTE_ETHER_CRC_LEN;
 }

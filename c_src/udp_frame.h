@@ -12,8 +12,9 @@
 struct udp_view {
 	const uint8_t *payload;
 	uint16_t len;
-	uint32_t dst_ip;   /* host order */
-	uint16_t dst_port; /* host order */
+	const uint8_t *src_mac;
+	uint32_t src_ip, dst_ip;     /* host order */
+	uint16_t src_port, dst_port; /* host order */
 	int checksum_bad;  /* IP or UDP checksum failed (and was not a drop) */
 };
 
@@ -23,7 +24,7 @@ int udp_frame_parse(const uint8_t *frame, uint32_t len, int drop_bad_checksum,
 		struct udp_view *v, struct md_counters *c);
 
 struct udp_frame_template {
-	uint8_t src_mac[6];
+	uint8_t src_mac[6], dst_mac[6];
 	uint32_t src_ip, dst_ip; /* host order */
 	uint16_t src_port, dst_port;
 	uint8_t ttl;
@@ -36,6 +37,11 @@ uint16_t udp_frame_write(uint8_t *frame, const struct udp_frame_template *t,
 
 /* The Ethernet address IPv4 multicast maps to: 01:00:5e + low 23 bits. */
 void udp_frame_multicast_mac(uint32_t group, uint8_t mac[6]);
+
+/* If frame is an ARP request for ip, writes the reply into out and returns
+ * its length; else 0. */
+uint16_t arp_reply_write(uint8_t *out, const uint8_t *frame, uint32_t len,
+		const uint8_t mac[6], uint32_t ip);
 
 /* An IGMPv2 membership report for group (RFC 2236, with router alert);
  * padded to the Ethernet minimum; returns the frame length (60). */

@@ -25,6 +25,10 @@ def _session(name: str) -> bytes:
     return name.encode("ascii").ljust(10)
 
 
+# Ticks kept for re-requests: about a second of a busy feed, 27 MB.
+RETRANSMIT_TICKS = 1 << 20
+
+
 class DataplaneError(RuntimeError):
     pass
 
@@ -115,6 +119,8 @@ class Appliance:
         p.mtu = out.mtu
         p.ttl = out.ttl
         p.out_session = _session(out.session)
+        p.rerequest_port = out.rerequest_port or 0
+        p.retransmit_ticks = RETRANSMIT_TICKS
         p.tx_pool = self._pool
         return p
 

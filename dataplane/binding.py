@@ -13,7 +13,8 @@ MSG_EVENTS = tuple(ffi.string(lib.colo_msg_event_names[i]).decode()
 _SCALARS = ("rx_packets", "rx_bytes", "feed_packets", "messages", "ip_checksum_errors",
             "udp_checksum_errors", "gaps", "gap_messages", "feed_end_of_session",
             "tx_packets", "tx_bytes", "tx_ticks", "tx_heartbeats", "tx_dropped",
-            "igmp_reports", "bursts")
+            "igmp_reports", "arp_replies", "rerequests", "rerequest_ticks",
+            "rerequests_refused", "bursts")
 
 
 def _type_name(t: int) -> str:

@@ -57,6 +57,13 @@ def cmd_demo(args) -> int:
     return demo(seed=args.seed, symbols=args.symbols, messages=args.messages)
 
 
+def cmd_host(args) -> int:
+    """doctor, plan, apply, revert: host preparation, in hwconfig."""
+    from hwconfig import commands
+
+    return getattr(commands, args.command)(args)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="colo", description="Colo market-data appliance")
     sub = p.add_subparsers(dest="command", required=True)
@@ -96,6 +103,27 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--symbols", type=int, default=8)
     s.add_argument("--messages", type=int, default=200_000)
     s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("doctor", help="preflight checks of this host, judged against a config")
+    s.add_argument("--config", help="the config to judge against (default: an eal section left out)")
+    s.add_argument("--json", action="store_true", help="findings as JSON")
+    s = sub.add_parser("plan", help="where the config's data plane runs on this host")
+    s.add_argument("config")
+    s.add_argument("--json", action="store_true", help="the plan as JSON")
+    s = sub.add_parser("apply", help="prepare this host for the config (root); colo revert undoes it")
+    s.add_argument("config")
+    s.add_argument("--dry-run", action="store_true", help="print every write, make none")
+    sub.add_parser("revert", help="undo what colo apply changed (root)")
+    for name in ("doctor", "plan", "apply", "revert"):
+        s = sub.choices[name]
+        s.add_argument("--root", default="/", help="the host's files under this directory, e.g. a tree "
+                       "captured by `python -m hwconfig.capture` (default /)")
+        if name != "revert":
+            s.add_argument("--page-size", choices=["2M", "1G"], default="2M",
+                           help="hugepage size to plan and reserve (default 2M)")
+        if name in ("apply", "revert"):
+            s.add_argument("--state", help="state file (default ROOT/var/lib/colo/apply-state.json)")
+        s.set_defaults(func=cmd_host)
     return p
 
 

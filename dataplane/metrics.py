@@ -15,7 +15,8 @@ class MdCollector:
         c = self.appliance.counters()
         for key in ("rx_packets", "rx_bytes", "feed_packets", "messages", "tx_packets",
                     "tx_ticks", "tx_heartbeats", "tx_dropped", "gap_messages",
-                    "ip_checksum_errors", "udp_checksum_errors"):
+                    "ip_checksum_errors", "udp_checksum_errors", "rerequests",
+                    "rerequest_ticks", "rerequests_refused"):
             yield CounterMetricFamily(f"colo_md_{key}", f"md stage {key.replace('_', ' ')}",
                                       value=c[key])
         gaps = CounterMetricFamily("colo_md_gaps", "sequence gaps", labels=["line"])

@@ -15,6 +15,7 @@ from dataplane.config import example_config_text
 from dataplane_helpers import ROOT
 from feedhandlers.itch50 import write_itch_file
 from feedhandlers.synth import synthesize
+from multicast.ticks import decode_packet
 from reference_model import normalize as reference_normalize
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for netns and veth")
@@ -47,6 +48,7 @@ def test_subscriber_in_namespace_receives_every_tick(tmp_path, virtual_network):
     try:
         sub_out, _ = subscriber.communicate(timeout=90)
         assert exchange.wait(timeout=30) == 0
+        resent = rerequest_from_namespace(seq=5, count=3)
     finally:
         appliance.send_signal(signal.SIGINT)
         app_out, _ = appliance.communicate(timeout=30)
@@ -58,3 +60,24 @@ def test_subscriber_in_namespace_receives_every_tick(tmp_path, virtual_network):
     received = np.load(saved)
     assert len(received) == len(expected)
     assert np.array_equal(received, expected)
+    # A subscriber that missed ticks 5..7 asks for them by unicast and gets them.
+    assert (resent.seq, resent.count) == (5, 3)
+    assert np.array_equal(resent.ticks.astype(expected.dtype), expected[4:7])
+    assert "re-requests answered 1 (3 ticks)" in app_out
+
+
+REREQUEST = """
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(5)
+s.sendto(struct.pack(">10sQH", b"COLO000001", int(sys.argv[1]), int(sys.argv[2])), ("10.99.0.1", 31002))
+sys.stdout.buffer.write(s.recv(65535))
+"""
+
+
+def rerequest_from_namespace(seq, count):
+    """A MoldUDP64 re-request from the subscribers' namespace; the decoded answer."""
+    proc = netns.in_namespace(["-c", REREQUEST, str(seq), str(count)], stdout=subprocess.PIPE)
+    answer, _ = proc.communicate(timeout=15)
+    assert proc.returncode == 0
+    return decode_packet(answer)

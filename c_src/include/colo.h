@@ -62,6 +62,10 @@ struct md_counters {
 	uint64_t tx_heartbeats;
 	uint64_t tx_dropped;         /* tx ring full or no mbuf */
 	uint64_t igmp_reports;
+	uint64_t arp_replies;
+	uint64_t rerequests;         /* answered */
+	uint64_t rerequest_ticks;    /* ticks resent */
+	uint64_t rerequests_refused; /* wrong session, or range not in the buffer */
 	uint64_t bursts;
 	uint64_t drops[COLO_DROP_N];
 	uint64_t msg_events[COLO_MSG_EVENT_N];
@@ -145,6 +149,8 @@ struct md_stage_params {
 	uint16_t mtu;
 	uint8_t ttl;
 	char out_session[10];
+	uint16_t rerequest_port;     /* unicast MoldUDP64 requests at out_src_ip; 0 = off */
+	uint32_t retransmit_ticks;   /* ticks kept for re-requests, a power of two */
 	struct rte_mempool *tx_pool;
 	uint64_t stop_after_rx;      /* benchmarks: return after this many frames (0: never) */
 };
