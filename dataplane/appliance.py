@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import threading
 from zoneinfo import ZoneInfo
 
 from dataplane import eal
@@ -44,6 +45,7 @@ class Appliance:
         self.offline_filter = offline_filter
         self.ports = {}  # port name -> struct colo_port_info
         self._stage = ffi.NULL
+        self._stage_lock = threading.Lock()
         self._pool = ffi.NULL
         self._eal_up = False
         self.hugepages = False
@@ -125,8 +127,15 @@ class Appliance:
         return p
 
     # -- watch -------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self._stage != ffi.NULL
+
     def counters(self) -> dict:
-        return counters_snapshot(lib.md_stage_counters(self._stage))
+        with self._stage_lock:  # metrics scrapes run on their own thread
+            if not self.running:
+                raise DataplaneError("the data plane is not running")
+            return counters_snapshot(lib.md_stage_counters(self._stage))
 
     # -- stop --------------------------------------------------------------
     def stop(self) -> dict | None:
@@ -134,15 +143,16 @@ class Appliance:
         released and EAL cleaned up (hugepage files go with it). Returns the
         final counters."""
         final = None
-        if self._stage != ffi.NULL:
+        if self.running:
             lib.md_stage_stop(self._stage)
             final = self.counters()
         for info in self.ports.values():
             lib.colo_port_close(info.port_id)
         self.ports.clear()
-        if self._stage != ffi.NULL:
-            lib.md_stage_destroy(self._stage)
-            self._stage = ffi.NULL
+        with self._stage_lock:
+            if self.running:
+                lib.md_stage_destroy(self._stage)
+                self._stage = ffi.NULL
         if self._pool != ffi.NULL:
             lib.colo_mempool_free(self._pool)
             self._pool = ffi.NULL

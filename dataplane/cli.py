@@ -51,6 +51,12 @@ def cmd_config_example(args) -> int:
     return 0
 
 
+def cmd_status(args) -> int:
+    from dataplane.telemetry import status
+
+    return status(args.file_prefix, args.json)
+
+
 def cmd_demo(args) -> int:
     from dataplane.demo import demo
 
@@ -97,6 +103,11 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("subscribe", help="receive and print ticks")
     subscriber_cli.add_arguments(s)
     s.set_defaults(func=subscriber_cli.run)
+
+    s = sub.add_parser("status", help="live counters of a running appliance (telemetry)")
+    s.add_argument("--file-prefix", default="colo", help="the appliance's eal.file_prefix")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_status)
 
     s = sub.add_parser("demo", help="synthetic feed -> data plane -> subscriber")
     s.add_argument("--seed", type=int, default=7)

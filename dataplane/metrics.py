@@ -11,7 +11,12 @@ class MdCollector:
     def __init__(self, appliance):
         self.appliance = appliance
 
+    def describe(self):
+        return []  # names are known only from a running data plane
+
     def collect(self):
+        if not self.appliance.running:
+            return
         c = self.appliance.counters()
         for key in ("rx_packets", "rx_bytes", "feed_packets", "messages", "tx_packets",
                     "tx_ticks", "tx_heartbeats", "tx_dropped", "gap_messages",

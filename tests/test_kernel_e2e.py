@@ -6,11 +6,12 @@ import os
 import signal
 import subprocess
 import sys
+import urllib.request
 
 import numpy as np
 import pytest
 
-from dataplane import netns
+from dataplane import netns, telemetry
 from dataplane.config import example_config_text
 from dataplane_helpers import ROOT
 from feedhandlers.itch50 import write_itch_file
@@ -32,7 +33,7 @@ def test_subscriber_in_namespace_receives_every_tick(tmp_path, virtual_network):
     messages = synthesize(11, symbols=5, messages=15_000)
     write_itch_file(tmp_path / "session.itch", messages)
     config = tmp_path / "colo.yaml"
-    config.write_text(example_config_text().replace("prometheus_port: 9108", "prometheus_port: 0")
+    config.write_text(example_config_text().replace("prometheus_port: 9108", "prometheus_port: 19108")
                       .replace("file_prefix: colo ", "file_prefix: colo-e2e "))
     saved = tmp_path / "ticks.npy"
 
@@ -49,6 +50,8 @@ def test_subscriber_in_namespace_receives_every_tick(tmp_path, virtual_network):
         sub_out, _ = subscriber.communicate(timeout=90)
         assert exchange.wait(timeout=30) == 0
         resent = rerequest_from_namespace(seq=5, count=3)
+        live = telemetry.query("colo-e2e")
+        metrics = urllib.request.urlopen("http://127.0.0.1:19108/metrics", timeout=5).read().decode()
     finally:
         appliance.send_signal(signal.SIGINT)
         app_out, _ = appliance.communicate(timeout=30)
@@ -64,6 +67,11 @@ def test_subscriber_in_namespace_receives_every_tick(tmp_path, virtual_network):
     assert (resent.seq, resent.count) == (5, 3)
     assert np.array_equal(resent.ticks.astype(expected.dtype), expected[4:7])
     assert "re-requests answered 1 (3 ticks)" in app_out
+    # Operators read the same counters live: telemetry, Prometheus, the status line.
+    assert (live["messages"], live["tx_ticks"], live["gaps"]) == (15000, len(expected), 0)
+    assert "colo_md_messages_total 15000.0" in metrics
+    assert f'colo_md_ticks_total{{type="T"}} {float(sum(expected["type"] == b"T"))}' in metrics
+    assert "burst p50" in app_out
 
 
 REREQUEST = """
