@@ -3,6 +3,7 @@ pcap of tick packets out (net_pcap rx and tx)."""
 from __future__ import annotations
 
 import datetime
+import os
 import pathlib
 import tempfile
 
@@ -35,7 +36,8 @@ def offline_config(in_pcap, out_pcap, session_date: datetime.date, tz: str):
     line = {"port": "feed", "group": "233.54.12.111", "udp_port": 26477}
     doc = {
         "eal": {"main_lcore": 0, "lcores": [1], "memory_mb": 256, "hugepages": "off",
-                "file_prefix": "colo-normalize"},
+                # Offline runs may overlap: each gets its own EAL files.
+                "file_prefix": f"colo-normalize-{os.getpid()}"},
         "ports": {"feed": {"device": f"net_pcap0,rx_pcap={in_pcap}"},
                   "out": {"device": f"net_pcap1,tx_pcap={out_pcap}", "ip": "10.0.0.1"}},
         "feeds": [{"name": "offline", "protocol": "itch50-moldudp64",

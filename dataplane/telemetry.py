@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 
-RUNTIME_DIR = "/var/run/dpdk"
+
+def runtime_dir(file_prefix: str) -> str:
+    """Where EAL keeps an appliance's sockets (its own rule, per user)."""
+    base = "/var/run" if os.geteuid() == 0 else os.environ.get("XDG_RUNTIME_DIR", "/tmp")
+    return f"{base}/dpdk/{file_prefix}"
 
 
 def query(file_prefix: str, command: str = "/colo/md", timeout: float = 2.0) -> dict:
-    path = f"{RUNTIME_DIR}/{file_prefix}/dpdk_telemetry.v2"
+    path = f"{runtime_dir(file_prefix)}/dpdk_telemetry.v2"
     with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
         s.settimeout(timeout)
         try:
@@ -19,7 +24,10 @@ def query(file_prefix: str, command: str = "/colo/md", timeout: float = 2.0) -> 
                                "running with this eal.file_prefix?") from None
         json.loads(s.recv(16384))  # the greeting: version, pid, max output length
         s.send(command.encode())
-        return json.loads(s.recv(1 << 16))[command]
+        answer = json.loads(s.recv(1 << 16)).get(command)
+    if answer is None:  # EAL is up but the stage is not (yet, or any more)
+        raise RuntimeError(f"the appliance on {path} has no {command} right now")
+    return answer
 
 
 def status(file_prefix: str, as_json: bool) -> int:

@@ -3,6 +3,7 @@ pairs; an exchange in a network namespace multicasts the feed in, and a
 subscriber there joins the tick group with a real socket."""
 import datetime
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -72,6 +73,9 @@ def test_subscriber_in_namespace_receives_every_tick(tmp_path, virtual_network):
     assert "colo_md_messages_total 15000.0" in metrics
     assert f'colo_md_ticks_total{{type="T"}} {float(sum(expected["type"] == b"T"))}' in metrics
     assert "burst p50" in app_out
+    # It joined the feed group itself (no kernel does it for a DPDK port), and the
+    # subscriber heard heartbeats while the feed was quiet.
+    assert re.search(r"IGMP reports [1-9]", app_out) and re.search(r"\(([1-9]\d*) heartbeats", app_out)
 
 
 REREQUEST = """
