@@ -69,7 +69,7 @@ symbol_add(struct itch_normalizer *n, uint64_t stock, uint32_t id)
 	n->symbols[s].id = id;
 	if (id >= n->next_symbol_id)
 		n->next_symbol_id = id + 1;
-	u64_hash_put(&n->symbol_index, stock, s);
+	u64_hash_get_or_put(&n->symbol_index, stock, s); /* absent: callers checked */
 	return s;
 }
 

@@ -57,12 +57,11 @@ better(enum book_side side, uint32_t a, uint32_t b)
 static uint32_t
 level_get(struct itch_order_book *b, uint32_t symbol, enum book_side side, uint32_t price)
 {
-	uint64_t key = level_key(symbol, side, price);
-	uint32_t l = u64_hash_get(&b->level_index, key);
+	uint32_t l = b->free_level; /* the new level's slot, if it is new */
+	uint32_t found = u64_hash_get_or_put(&b->level_index, level_key(symbol, side, price), l);
 
-	if (l != U64_HASH_EMPTY)
-		return l;
-	l = b->free_level;
+	if (found != U64_HASH_EMPTY)
+		return found;
 	struct book_level *lv = &b->levels[l];
 	b->free_level = lv->next;
 
@@ -80,7 +79,6 @@ level_get(struct itch_order_book *b, uint32_t symbol, enum book_side side, uint3
 		b->levels[prev].next = l;
 	if (next != BOOK_NONE)
 		b->levels[next].prev = l;
-	u64_hash_put(&b->level_index, key, l);
 	return l;
 }
 
@@ -104,17 +102,17 @@ enum book_add_result
 itch_order_book_add(struct itch_order_book *b, uint64_t ref, uint32_t symbol,
 		    enum book_side side, uint32_t price, uint32_t shares)
 {
-	if (u64_hash_get(&b->order_index, ref) != U64_HASH_EMPTY)
-		return BOOK_DUPLICATE_REF;
 	uint32_t o = b->free_order;
 	if (o == BOOK_NONE)
-		return BOOK_FULL;
+		return u64_hash_get(&b->order_index, ref) != U64_HASH_EMPTY ? BOOK_DUPLICATE_REF
+									   : BOOK_FULL;
+	if (u64_hash_get_or_put(&b->order_index, ref, o) != U64_HASH_EMPTY)
+		return BOOK_DUPLICATE_REF;
 	b->free_order = b->orders[o].level;
 
 	uint32_t l = level_get(b, symbol, side, price);
 	b->levels[l].shares += shares;
 	b->orders[o] = (struct book_order){.shares = shares, .level = l};
-	u64_hash_put(&b->order_index, ref, o);
 	return BOOK_ADDED;
 }
 

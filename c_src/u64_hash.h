@@ -52,20 +52,30 @@ u64_hash_get(const struct u64_hash *h, uint64_t key)
 	}
 }
 
-/* Caller guarantees the key is absent and the table is not full. */
-static inline void
-u64_hash_put(struct u64_hash *h, uint64_t key, uint32_t value)
+/* Returns the key's value if present; else stores value for it (the table
+ * must not be full) and returns U64_HASH_EMPTY. One probe does both. */
+static inline uint32_t
+u64_hash_get_or_put(struct u64_hash *h, uint64_t key, uint32_t value)
 {
-	struct u64_hash_slot carry = {.key = key, .value = value, .dist = 0};
 	uint64_t i = u64_hash_index(h, key);
+	uint32_t d = 0;
 
+	for (;; d++, i = (i + 1) & h->mask) {
+		const struct u64_hash_slot *s = &h->slots[i];
+		if (s->value == U64_HASH_EMPTY || s->dist < d)
+			break;
+		if (s->key == key)
+			return s->value;
+	}
+	/* Absent: it belongs here; Robin Hood pushes the richer keys on. */
+	struct u64_hash_slot carry = {.key = key, .value = value, .dist = d};
 	for (;; carry.dist++, i = (i + 1) & h->mask) {
 		struct u64_hash_slot *s = &h->slots[i];
 		if (s->value == U64_HASH_EMPTY) {
 			*s = carry;
-			return;
+			return U64_HASH_EMPTY;
 		}
-		if (s->dist < carry.dist) { /* Robin Hood: the poorer key takes the slot */
+		if (s->dist < carry.dist) {
 			struct u64_hash_slot t = *s;
 			*s = carry;
 			carry = t;
