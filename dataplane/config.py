@@ -139,10 +139,13 @@ class _List:
     expected: str
     allow_empty: bool = False
     unique: tuple[str | None, ...] = ()  # required item fields no two items may share; None: the item itself
+    max_items: int | None = None
 
     def read(self, node: yaml.Node, field: str, scope: ChainMap) -> tuple:
         if not isinstance(node, yaml.SequenceNode) or not (node.value or self.allow_empty):
             raise _invalid(node, field, self.expected, _python(node))
+        if self.max_items is not None and len(node.value) > self.max_items:
+            raise _invalid(node.value[self.max_items], field, self.expected, f'{len(node.value)} items')
         items = tuple(self.item.read(item_node, f'{field}[{index}]', scope)
                       for index, item_node in enumerate(node.value))
         for name in self.unique:
@@ -421,10 +424,12 @@ class Config:
     ports: dict[str, PortConfig] = _field(
         _Dict(_NAME, _Record(PortConfig), 'a mapping of one or more port names to ports', key_field='name'))
     mempool: MempoolConfig = _section(MempoolConfig)
-    feeds: tuple[FeedConfig, ...] = _field(_List(_Record(FeedConfig), 'a list of one or more feeds',
-                                                 unique=('name',)))
-    outputs: tuple[OutputConfig, ...] = _field(_List(_Record(OutputConfig), 'a list of one or more outputs',
-                                                     unique=('name',)))
+    # One md stage serves one feed and one output for now: a longer list is an
+    # error rather than entries silently left unserved.
+    feeds: tuple[FeedConfig, ...] = _field(_List(_Record(FeedConfig), 'a list of one feed (one per appliance)',
+                                                 unique=('name',), max_items=1))
+    outputs: tuple[OutputConfig, ...] = _field(_List(_Record(OutputConfig), 'a list of one output (one per appliance)',
+                                                     unique=('name',), max_items=1))
     stages: StagesConfig = _field(_Record(StagesConfig))
     book: BookConfig = _section(BookConfig)
     checksums: ChecksumConfig = _section(ChecksumConfig)

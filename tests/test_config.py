@@ -84,6 +84,10 @@ instruments:
 
 
 BAD_CONFIGS = [
+    pytest.param(MINIMAL.replace('stages:', '  - {name: more, port: md_out, group: 239.10.0.2, udp_port: 31001, '
+                                 'session: COLO000002}\nstages:'),
+                 "colo.yaml:9: outputs: expected a list of one output (one per appliance), got '2 items'",
+                 id='second output'),
     pytest.param(MINIMAL + 'metric: {prometheus_port: 9108}\n',
                  'colo.yaml:10: metric: unknown field (expected one of: eal, ports, mempool, feeds, outputs, '
                  'stages, book, checksums, metrics, instruments)',
