@@ -26,18 +26,19 @@ def use_hugepages(mode: str, memory_mb: int) -> bool:
     return available >= memory_mb
 
 
-def lcore_map(main_lcore: int, lcores) -> str:
+def lcore_map(main_lcore: int, lcores, allowed=None) -> str:
     """--lcores value: lcore ids are CPU ids. A datapath CPU this process may
     not run on (a small machine, a container) shares the main CPU instead, so
-    the appliance still starts; `colo doctor` reports it."""
-    allowed = os.sched_getaffinity(0)
+    the appliance still starts; `colo doctor` reports it. allowed: the CPUs
+    the process may run on (default: this process's)."""
+    allowed = allowed or os.sched_getaffinity(0)
     main_cpu = main_lcore if main_lcore in allowed else min(allowed)
     return ",".join([f"{main_lcore}@{main_cpu}"] +
                     [f"{lc}@{lc if lc in allowed else main_cpu}" for lc in lcores])
 
 
-def eal_args(eal, devices, *, hugepages: bool) -> list[str]:
-    args = ["colo", "--lcores", lcore_map(eal.main_lcore, eal.lcores),
+def eal_args(eal, devices, *, hugepages: bool, allowed_cpus=None) -> list[str]:
+    args = ["colo", "--lcores", lcore_map(eal.main_lcore, eal.lcores, allowed_cpus),
             "--main-lcore", str(eal.main_lcore), "--file-prefix", eal.file_prefix,
             "-m", str(eal.memory_mb), "--log-level", "lib.eal:warning"]
     args += ["--huge-unlink"] if hugepages else ["--no-huge", "--no-shconf"]

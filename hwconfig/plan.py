@@ -184,8 +184,6 @@ def _notes(tgt: Target, topo: Topology, memory_node: int, ports: list[PortPlacem
     if remote:
         notes.append(f'ports {", ".join(remote)} are not on NUMA node {memory_node} of the stages: '
                      'every packet crosses the socket interconnect; move the lcores or the NIC')
-    if topo.root != '/':
-        notes.append(f'--lcores maps lcores onto the CPUs this process may use, not those of {topo.root}')
     return notes
 
 
@@ -214,7 +212,8 @@ def make_plan(tgt: Target, topo: Topology) -> Plan:
              if producer in tgt.stages and consumer in tgt.stages]
     use_hugepages = tgt.eal.hugepages != 'off'
     pages = [PagePlan(node, tgt.page_size_kb, -(-tgt.eal.memory_mb * 1024 // tgt.page_size_kb))]
-    args = eal.eal_args(tgt.eal, list(tgt.devices.values()), hugepages=use_hugepages)
+    args = eal.eal_args(tgt.eal, list(tgt.devices.values()), hugepages=use_hugepages,
+                        allowed_cpus=topo.allowed_cpus)
     return Plan(tgt.path, placements, ports, node, tgt.mempool, tgt.mempool_mb, tgt.eal.memory_mb,
                 rings, pages if use_hugepages else [], args, _notes(tgt, topo, node, ports))
 
