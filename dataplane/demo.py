@@ -36,7 +36,7 @@ def demo(seed: int, symbols: int, messages: int) -> int:
         try:
             subscriber = netns.in_namespace(
                 ["-m", "multicast.cli", f"{out.group}:{out.udp_port}", "--iface",
-                 netns.LINKS["colo-md0"][0], "--sample", "20"])
+                 netns.LINKS["colo-md0"][0], "--sample", "20", "--tz", config.feeds[0].timezone])
             exchange = netns.in_namespace(
                 ["-m", "feedhandlers.replay", str(session), "--group", feed.group,
                  "--port", str(feed.udp_port), "--source-ip",

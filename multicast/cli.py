@@ -5,6 +5,7 @@ import argparse
 import signal
 import sys
 import time
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -21,7 +22,8 @@ def _summary(sub: Subscriber, elapsed: float) -> str:
 
 def subscribe(group: str, port: int, iface: str | None = None, stats: bool = False,
               count: int | None = None, timeout: float | None = None,
-              sample: int | None = None, save: str | None = None, out=sys.stdout) -> int:
+              sample: int | None = None, save: str | None = None, tz: str = "UTC",
+              out=sys.stdout) -> int:
     """Runs until end of session, `count` ticks, `timeout` idle seconds or
     SIGINT/SIGTERM. sample: print only the first N ticks. save: every tick
     received, as a .npy of TICK_DTYPE. Exit status 0 when the session ended
@@ -30,6 +32,7 @@ def subscribe(group: str, port: int, iface: str | None = None, stats: bool = Fal
     for s in (signal.SIGINT, signal.SIGTERM):
         signal.signal(s, lambda *_: stopping.append(1))
     kept, printed = [], 0
+    zone = ZoneInfo(tz)
     with Subscriber(group, port, iface=iface, timeout=0.2) as sub:
         start = last = time.monotonic()
         last_ticks = idle_since = 0
@@ -47,7 +50,7 @@ def subscribe(group: str, port: int, iface: str | None = None, stats: bool = Fal
                 if not stats:
                     room = len(packet.ticks) if sample is None else max(0, sample - printed)
                     for tick in packet.ticks[:room]:
-                        print(format_tick(tick, sub.symbols), file=out)
+                        print(format_tick(tick, sub.symbols, zone), file=out)
                     printed += min(room, len(packet.ticks))
             if (stats or sample) and now - last >= 1.0:
                 print(f"{(sub.ticks - last_ticks) / (now - last):.0f} ticks/s, "
@@ -66,6 +69,15 @@ def group_port(text: str) -> tuple[str, int]:
     return group, int(port)
 
 
+def time_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (KeyError, ValueError):
+        raise argparse.ArgumentTypeError(f"expected a time zone such as America/New_York, "
+                                         f"got {name!r}") from None
+    return name
+
+
 def add_arguments(p: argparse.ArgumentParser):
     p.add_argument("group_port", type=group_port, metavar="GROUP:PORT")
     p.add_argument("--iface", help="interface to join on (default: the kernel's choice)")
@@ -74,12 +86,14 @@ def add_arguments(p: argparse.ArgumentParser):
     p.add_argument("--timeout", type=float, help="stop after this many idle seconds")
     p.add_argument("--sample", type=int, help="print only the first N ticks, then rates")
     p.add_argument("--save", metavar="FILE.npy", help="keep every tick received in FILE.npy")
+    p.add_argument("--tz", type=time_zone, default="UTC",
+                   help="time zone to print times in (default UTC)")
 
 
 def run(args) -> int:
     group, port = args.group_port
     return subscribe(group, port, args.iface, args.stats, args.count, args.timeout,
-                     args.sample, args.save)
+                     args.sample, args.save, args.tz)
 
 
 def main(argv=None) -> int:
