@@ -13,6 +13,8 @@ from dataplane import eal
 from dataplane._colo import ffi, lib
 from dataplane.binding import counters_snapshot
 from dataplane.telemetry import runtime_dir
+from hwconfig.placement import place
+from hwconfig.topology import discover
 
 
 def midnight_ns(session_date: datetime.date, tz: str) -> int:
@@ -55,7 +57,8 @@ class Appliance:
 
     # -- start -------------------------------------------------------------
     def start(self):
-        cfg = self.config
+        # The lcores left to auto are picked on this host, once, before EAL.
+        self.config = cfg = place(self.config, discover())
         try:
             self.hugepages = eal.use_hugepages(cfg.eal.hugepages, cfg.eal.memory_mb)
         except RuntimeError as e:

@@ -133,6 +133,24 @@ class _Related:
         return value
 
 
+AUTO = 'auto'  # an lcore the planner picks (hwconfig.placement)
+
+
+@dataclass(frozen=True)
+class _Auto:
+    """The word auto, or what rule reads."""
+    rule: Any
+
+    @property
+    def expected(self) -> str:
+        return f'{self.rule.expected}, or auto'
+
+    def read(self, node: yaml.Node, field: str, scope: ChainMap) -> Any:
+        if isinstance(node, yaml.ScalarNode) and node.value == AUTO:
+            return AUTO
+        return self.rule.read(node, field, scope)
+
+
 @dataclass(frozen=True)
 class _List:
     item: Any  # a rule
@@ -291,6 +309,8 @@ def _sending_port(name: str, scope: ChainMap) -> str | None:
 
 
 def _datapath_lcore(lcore: int, scope: ChainMap) -> str | None:
+    if scope['eal'].lcores == AUTO:
+        return 'auto, as eal.lcores is auto'
     lcores = list(scope['eal'].lcores)
     return None if lcore in lcores else f'one of the datapath lcores {lcores}'
 
@@ -322,8 +342,9 @@ _DEVICE = _matching(
 class EalConfig:
     """DPDK's Environment Abstraction Layer: cores and memory."""
     main_lcore: int = _field(_LCORE, 0)
-    lcores: tuple[int, ...] = _field(_List(_WORKER_LCORE, 'a list of one or more lcore ids', unique=(None,)),
-                                     (1,))
+    # auto: the planner picks them (NIC-local, isolated first; hwconfig.placement).
+    lcores: tuple[int, ...] | str = _field(
+        _Auto(_List(_WORKER_LCORE, 'a list of one or more lcore ids', unique=(None,))), (1,))
     memory_mb: int = _field(_integer(64, 1048576), 256)
     hugepages: str = _field(_Scalar("'auto', 'on' or 'off'", _hugepages, typed=True), 'auto')
     file_prefix: str = _field(_matching('letters, digits, _ or -', r'[A-Za-z0-9_-]+'), 'colo')
@@ -387,11 +408,12 @@ class OutputConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class StagesConfig:
-    """The lcore each data-plane stage runs on; None: the stage does not run."""
-    md: int = _field(_STAGE_LCORE)
-    gateway: int | None = _field(_STAGE_LCORE, None)
-    risk: int | None = _field(_STAGE_LCORE, None)
-    matching: int | None = _field(_STAGE_LCORE, None)
+    """The lcore each data-plane stage runs on; None: the stage does not run;
+    auto: the planner picks one of eal.lcores."""
+    md: int | str = _field(_Auto(_STAGE_LCORE))
+    gateway: int | str | None = _field(_Auto(_STAGE_LCORE), None)
+    risk: int | str | None = _field(_Auto(_STAGE_LCORE), None)
+    matching: int | str | None = _field(_Auto(_STAGE_LCORE), None)
 
 
 @dataclass(frozen=True, kw_only=True)

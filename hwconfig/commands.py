@@ -7,12 +7,17 @@ from dataplane.config import load_config
 from hwconfig import apply as host_apply
 from hwconfig.doctor import FAIL, diagnose, format_report, kernel_args
 from hwconfig.hostfs import HostFS
+from hwconfig.placement import place
 from hwconfig.plan import PAGE_SIZES, format_plan, make_plan, target
 from hwconfig.topology import discover, jsonable
 
 
 def _target(args, config_path):
-    return target(load_config(config_path) if config_path else None, PAGE_SIZES[args.page_size])
+    """What the config asks of the host under --root, auto lcores picked there."""
+    config = load_config(config_path) if config_path else None
+    if config is not None:
+        config = place(config, discover(args.root))
+    return target(config, PAGE_SIZES[args.page_size])
 
 
 def doctor(args) -> int:

@@ -15,7 +15,8 @@ from hwconfig import apply, hugepages
 from hwconfig.capture import capture
 from hwconfig.doctor import FAIL, PASS, WARN, diagnose
 from hwconfig.hostfs import HostFS
-from hwconfig.plan import PagePlan, Ring, make_plan, target
+from hwconfig.placement import place
+from hwconfig.plan import PagePlan, Ring, format_plan, make_plan, target
 from hwconfig.topology import discover, jsonable
 
 HOSTS = Path(__file__).parent / 'hosts'
@@ -322,3 +323,43 @@ def test_apply_reserves_hugepages_here_and_revert_restores(write_config, tmp_pat
         assert main(['revert', '--state', state]) == 0
     assert _host_memory_state() == before
     assert 'undone: reserve 2048 kB hugepages' in capsys.readouterr().out
+
+
+# -- auto lcores ---------------------------------------------------------------
+
+def test_auto_lcores_are_nic_local_isolated_and_a_core_each(write_config):
+    config = write_config(eal='{main_lcore: 8, lcores: auto}', feed='0000:af:00.0',
+                          stages='{md: auto, gateway: auto, risk: auto}')
+    placed = place(load_config(config), discover(SERVER))
+    # The NIC is on node 1 (8-15, 24-31); 8 is main and 24 its sibling; 9 and 25
+    # are not isolated; 10 and 26 share a core, so the next stage takes 11.
+    assert placed.eal.lcores == (10, 11, 12)
+    assert (placed.stages.md, placed.stages.gateway, placed.stages.risk) == (10, 11, 12)
+    assert 'md            10    1      1    2  yes' in format_plan(make_plan(target(placed), discover(SERVER)))
+
+
+def test_auto_lcores_share_a_core_only_when_cores_are_scarce(write_config):
+    config = write_config(eal='{lcores: auto}', stages='{md: auto, gateway: auto, risk: auto}')
+    placed = place(load_config(config), discover(VM))
+    assert placed.eal.lcores == (1,)  # never CPU 0, the main lcore
+    assert (placed.stages.md, placed.stages.gateway, placed.stages.risk) == (1, 1, 1)
+
+
+def test_auto_stages_take_the_listed_lcores_in_order(write_config):
+    config = write_config(eal='{main_lcore: 1, lcores: [2, 3]}', stages='{md: auto, gateway: auto, risk: 3}')
+    placed = place(load_config(config), discover(SERVER))
+    assert (placed.stages.md, placed.stages.gateway, placed.stages.risk) == (2, 3, 3)
+
+
+def test_an_explicit_stage_lcore_with_auto_lcores_is_a_config_error(write_config):
+    with pytest.raises(ConfigError) as error:
+        load_config(write_config(eal='{lcores: auto}', stages='{md: 1}'))
+    assert str(error.value) == "colo.yaml:10: stages.md: expected auto, as eal.lcores is auto, got 1"
+
+
+def test_auto_with_no_cpu_left_says_so(write_config):
+    config = write_config(eal='{main_lcore: 1, lcores: auto}', stages='{md: auto}')
+    with pytest.raises(ConfigError) as error:
+        place(load_config(config), discover(VM))  # CPU 0 is never taken, CPU 1 is main
+    assert str(error.value) == ('colo.yaml:1: eal.lcores: auto found no CPU for the datapath besides '
+                                'main_lcore 1 and its SMT siblings; list lcores explicitly')
