@@ -48,3 +48,18 @@ def eal_args(eal, devices, *, hugepages: bool, allowed_cpus=None) -> list[str]:
     if not pci:
         args.append("--no-pci")
     return args + list(eal.extra_args)
+
+
+def pin_control_threads():
+    """Moves every thread of this process but the lcore workers onto the CPUs
+    EAL gave the calling (main) thread: threads started before EAL (numpy's
+    BLAS pool, say) would otherwise run on datapath cores."""
+    housekeeping = os.sched_getaffinity(0)
+    for task in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{task}/comm") as f:
+                if f.read().startswith("rte-worker"):
+                    continue
+            os.sched_setaffinity(int(task), housekeeping)
+        except OSError:  # a thread that has just ended
+            pass

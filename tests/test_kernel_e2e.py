@@ -52,6 +52,7 @@ def test_subscriber_in_namespace_receives_every_tick(tmp_path, virtual_network):
         assert exchange.wait(timeout=30) == 0
         resent = rerequest_from_namespace(seq=5, count=3)
         live = telemetry.query("colo-e2e")
+        placement = thread_cpus(appliance.pid)
         metrics = urllib.request.urlopen("http://127.0.0.1:19108/metrics", timeout=5).read().decode()
     finally:
         appliance.send_signal(signal.SIGINT)
@@ -73,9 +74,23 @@ def test_subscriber_in_namespace_receives_every_tick(tmp_path, virtual_network):
     assert "colo_md_messages_total 15000.0" in metrics
     assert f'colo_md_ticks_total{{type="T"}} {float(sum(expected["type"] == b"T"))}' in metrics
     assert "burst p50" in app_out
+    # The md stage alone on its lcore; every other thread on the main lcore's CPU.
+    assert placement.pop("rte-worker-1") == {"1"} and set().union(*placement.values()) == {"0"}
     # It joined the feed group itself (no kernel does it for a DPDK port), and the
     # subscriber heard heartbeats while the feed was quiet.
     assert re.search(r"IGMP reports [1-9]", app_out) and re.search(r"\(([1-9]\d*) heartbeats", app_out)
+
+
+def thread_cpus(pid) -> dict[str, set[str]]:
+    """thread name -> the CPU lists its threads may run on."""
+    cpus = {}
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/comm") as f:
+            name = f.read().strip()
+        with open(f"/proc/{pid}/task/{task}/status") as f:
+            allowed = re.search(r"Cpus_allowed_list:\s*(\S+)", f.read()).group(1)
+        cpus.setdefault(name, set()).add(allowed)
+    return cpus
 
 
 REREQUEST = """
