@@ -5,6 +5,7 @@ import datetime
 import numpy as np
 import pytest
 
+from dataplane.normalize import itch_file_to_pcap
 from dataplane_helpers import SAMPLE, colo
 from feedhandlers.itch50 import read_itch_file, write_itch_file
 from feedhandlers.synth import synthesize
@@ -55,3 +56,16 @@ def test_packets_respect_mtu_and_every_packet_is_full_but_the_last_of_a_burst(tm
     _, packets = read_tick_pcap(out)
     # 1500-byte MTU: 20 IP + 8 UDP + 20 MoldUDP64 + 51 * 28 = 1476.
     assert max(p.count for p in packets) == 51
+
+
+def test_gzipped_itch_file_and_its_pcap_give_the_same_ticks(tmp_path):
+    """NASDAQ ships ITCH files gzipped; a capture of the same session is the other input."""
+    gz = tmp_path / "sample.itch.gz"
+    write_itch_file(gz, read_itch_file(SAMPLE))
+    colo("normalize", gz, "-o", tmp_path / "from_gz.pcap", "--date", "2010-12-24")
+    pcap = tmp_path / "feed.pcap"
+    itch_file_to_pcap(SAMPLE, pcap)
+    colo("normalize", pcap, "-o", tmp_path / "from_pcap.pcap", "--date", "2010-12-24")
+    from_gz, _ = read_tick_pcap(tmp_path / "from_gz.pcap")
+    from_pcap, _ = read_tick_pcap(tmp_path / "from_pcap.pcap")
+    assert len(from_gz) == 5584 and np.array_equal(from_gz, from_pcap)
