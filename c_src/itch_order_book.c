@@ -18,8 +18,8 @@ itch_order_book_init(struct itch_order_book *b, uint32_t max_orders, uint32_t ma
 	b->orders = table_alloc((size_t)max_orders * sizeof(*b->orders));
 	/* A level holds at least one order, so max_orders levels suffice. */
 	b->levels = table_alloc((size_t)max_orders * sizeof(*b->levels));
-	b->best = table_alloc((size_t)max_symbols * 2 * sizeof(*b->best));
-	if (b->orders == NULL || b->levels == NULL || b->best == NULL ||
+	b->ends = table_alloc((size_t)max_symbols * 2 * sizeof(*b->ends));
+	if (b->orders == NULL || b->levels == NULL || b->ends == NULL ||
 	    u64_hash_init(&b->order_index, max_orders, 1) != 0 ||
 	    u64_hash_init(&b->level_index, max_orders, 0) != 0) {
 		itch_order_book_free(b);
@@ -29,7 +29,7 @@ itch_order_book_init(struct itch_order_book *b, uint32_t max_orders, uint32_t ma
 		b->orders[i].level = i + 1 < max_orders ? i + 1 : BOOK_NONE;
 		b->levels[i].next = i + 1 < max_orders ? i + 1 : BOOK_NONE;
 	}
-	memset(b->best, 0xff, (size_t)max_symbols * 2 * sizeof(*b->best));
+	memset(b->ends, 0xff, (size_t)max_symbols * 2 * sizeof(*b->ends));
 	b->free_order = 0;
 	b->free_level = 0;
 	return 0;
@@ -40,7 +40,7 @@ itch_order_book_free(struct itch_order_book *b)
 {
 	table_free(b->orders, (size_t)b->max_orders * sizeof(*b->orders));
 	table_free(b->levels, (size_t)b->max_orders * sizeof(*b->levels));
-	table_free(b->best, (size_t)b->max_symbols * 2 * sizeof(*b->best));
+	table_free(b->ends, (size_t)b->max_symbols * 2 * sizeof(*b->ends));
 	u64_hash_free(&b->order_index);
 	u64_hash_free(&b->level_index);
 	memset(b, 0, sizeof(*b));
@@ -52,8 +52,9 @@ better(enum book_side side, uint32_t a, uint32_t b)
 	return side == BOOK_BID ? a > b : a < b;
 }
 
-/* Finds or creates the level; new levels are linked in price order by a walk
- * from the top, which is short because feeds add near the inside. */
+/* Finds or creates the level; a new level is linked in price order by a walk
+ * from the top, short because feeds add near the inside, or at once behind
+ * the worst level when it is deeper still. */
 static uint32_t
 level_get(struct itch_order_book *b, uint32_t symbol, enum book_side side, uint32_t price)
 {
@@ -65,8 +66,12 @@ level_get(struct itch_order_book *b, uint32_t symbol, enum book_side side, uint3
 	struct book_level *lv = &b->levels[l];
 	b->free_level = lv->next;
 
-	uint32_t *head = &b->best[symbol * 2 + side];
-	uint32_t prev = BOOK_NONE, next = *head;
+	struct book_ends *ends = &b->ends[symbol * 2 + side];
+	uint32_t prev = BOOK_NONE, next = ends->best;
+	if (ends->worst != BOOK_NONE && better(side, b->levels[ends->worst].price, price)) {
+		prev = ends->worst;
+		next = BOOK_NONE;
+	}
 	while (next != BOOK_NONE && !better(side, price, b->levels[next].price)) {
 		prev = next;
 		next = b->levels[next].next;
@@ -74,10 +79,12 @@ level_get(struct itch_order_book *b, uint32_t symbol, enum book_side side, uint3
 	*lv = (struct book_level){.shares = 0, .price = price, .symbol = symbol,
 				  .prev = prev, .next = next, .side = side};
 	if (prev == BOOK_NONE)
-		*head = l;
+		ends->best = l;
 	else
 		b->levels[prev].next = l;
-	if (next != BOOK_NONE)
+	if (next == BOOK_NONE)
+		ends->worst = l;
+	else
 		b->levels[next].prev = l;
 	return l;
 }
@@ -87,11 +94,15 @@ level_release(struct itch_order_book *b, uint32_t l)
 {
 	struct book_level *lv = &b->levels[l];
 
+	struct book_ends *ends = &b->ends[lv->symbol * 2 + lv->side];
+
 	if (lv->prev == BOOK_NONE)
-		b->best[lv->symbol * 2 + lv->side] = lv->next;
+		ends->best = lv->next;
 	else
 		b->levels[lv->prev].next = lv->next;
-	if (lv->next != BOOK_NONE)
+	if (lv->next == BOOK_NONE)
+		ends->worst = lv->prev;
+	else
 		b->levels[lv->next].prev = lv->prev;
 	u64_hash_del(&b->level_index, level_key(lv->symbol, lv->side, lv->price));
 	lv->next = b->free_level;

@@ -31,12 +31,18 @@ struct book_top {
 	uint64_t shares;
 };
 
+/* A side's levels run from best to worst; both ends are kept so a level
+ * beyond the worst (a deep book being built) is linked without a walk. */
+struct book_ends {
+	uint32_t best, worst; /* levels[], BOOK_NONE when the side is empty */
+};
+
 struct itch_order_book {
 	struct u64_hash order_index; /* order ref -> orders[] */
 	struct u64_hash level_index; /* (symbol, side, price) -> levels[] */
 	struct book_order *orders;
 	struct book_level *levels;
-	uint32_t *best;              /* [symbol * 2 + side] -> levels[] */
+	struct book_ends *ends;      /* [symbol * 2 + side] */
 	uint32_t free_order, free_level;
 	uint32_t max_orders, max_symbols;
 };
@@ -69,7 +75,7 @@ itch_order_book_level_of(const struct itch_order_book *b, uint32_t order)
 static inline struct book_top
 itch_order_book_top(const struct itch_order_book *b, uint32_t symbol, enum book_side side)
 {
-	uint32_t l = b->best[symbol * 2 + side];
+	uint32_t l = b->ends[symbol * 2 + side].best;
 	struct book_top top = {0, 0};
 
 	if (l != BOOK_NONE) {

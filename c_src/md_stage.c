@@ -383,7 +383,11 @@ md_stage_main(void *arg)
 			if (n == 0)
 				continue;
 			uint64_t start = rte_rdtsc();
-			/* Fetch headers a few frames ahead, as l3fwd does. */
+			/* Fetch the mbufs, then frame headers a few frames ahead (as
+			 * l3fwd does): a ring or a NIC on another core leaves both
+			 * in that core's cache. */
+			for (uint16_t j = 0; j < n; j++)
+				rte_prefetch0(pkts[j]);
 			for (uint16_t j = 0; j < n && j < PREFETCH_AHEAD; j++)
 				rte_prefetch0(rte_pktmbuf_mtod(pkts[j], void *));
 			for (uint16_t j = 0; j < n; j++) {
