@@ -23,6 +23,9 @@ colo_md_command(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "tx_packets", c->tx_packets);
 	rte_tel_data_add_dict_u64(d, "tx_ticks", c->tx_ticks);
 	rte_tel_data_add_dict_u64(d, "tx_dropped", c->tx_dropped);
+	rte_tel_data_add_dict_u64(d, "tx_heartbeats", c->tx_heartbeats);
+	rte_tel_data_add_dict_u64(d, "igmp_reports", c->igmp_reports);
+	rte_tel_data_add_dict_u64(d, "rerequests", c->rerequests);
 	for (int i = 0; i < COLO_DROP_N; i++)
 		rte_tel_data_add_dict_u64(d, colo_drop_reason_names[i], c->drops[i]);
 	for (int i = 0; i < COLO_MSG_EVENT_N; i++)

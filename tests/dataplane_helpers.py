@@ -72,3 +72,19 @@ def assert_tick_stream_sequenced(packets):
         expected += p.count
     assert [p.end_of_session for p in packets].count(True) == 1
     assert packets[-1].end_of_session
+
+
+def wait_for(predicate, timeout=30.0):
+    """Polls predicate until it is true; RuntimeError counts as not yet (an
+    appliance whose telemetry does not answer yet)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return
+        except RuntimeError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {predicate}")

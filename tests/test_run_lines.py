@@ -5,12 +5,11 @@ import datetime
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 
 from dataplane import telemetry
-from dataplane_helpers import ROOT, final_counters
+from dataplane_helpers import ROOT, final_counters, wait_for
 from feedhandlers.moldudp64 import frame_messages
 from feedhandlers.pcap import PcapWriter, udp_frame
 from feedhandlers.synth import synthesize
@@ -35,18 +34,6 @@ outputs:
 stages: {{md: 1}}
 metrics: {{prometheus_port: 0}}
 """
-
-
-def wait_for(predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return
-        except RuntimeError:  # not answering yet
-            pass
-        time.sleep(0.1)
-    raise AssertionError("timed out")
 
 
 def test_lines_a_and_b_fill_each_others_gaps(tmp_path):
