@@ -33,16 +33,22 @@ def demo(seed: int, symbols: int, messages: int) -> int:
         write_itch_file(session, synthesize(seed, symbols, messages))
         netns.setup()
         subscriber = exchange = None
-        try:
-            subscriber = netns.in_namespace(
-                ["-m", "multicast.cli", f"{out.group}:{out.udp_port}", "--iface",
-                 netns.LINKS["colo-md0"][0], "--sample", "20", "--tz", config.feeds[0].timezone])
+
+        def start_exchange():
+            # Once the data plane is up; the delay lets the subscriber join.
+            nonlocal exchange
             exchange = netns.in_namespace(
                 ["-m", "feedhandlers.replay", str(session), "--group", feed.group,
                  "--port", str(feed.udp_port), "--source-ip",
                  netns.LINKS["colo-feed0"][1].split("/")[0], "--rate", str(FEED_RATE_PPS),
                  "--delay", "1.0"])
-            run(Appliance(config), until=lambda c: subscriber.poll() is not None)
+
+        try:
+            subscriber = netns.in_namespace(
+                ["-m", "multicast.cli", f"{out.group}:{out.udp_port}", "--iface",
+                 netns.LINKS["colo-md0"][0], "--sample", "20", "--tz", config.feeds[0].timezone])
+            run(Appliance(config), on_start=start_exchange,
+                until=lambda c: subscriber.poll() is not None)
             subscriber.wait(timeout=5)
         finally:
             for proc in (exchange, subscriber):

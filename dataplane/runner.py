@@ -12,15 +12,18 @@ from dataplane.status import final_report, status_line
 POLL_S = 0.05
 
 
-def run(appliance, *, until=None, stall_s: float | None = None, status_every: float = 1.0,
-        out=sys.stdout) -> dict | None:
+def run(appliance, *, until=None, on_start=None, stall_s: float | None = None,
+        status_every: float = 1.0, out=sys.stdout) -> dict | None:
     """until(counters) -> bool ends the run; so does no rx progress for
-    stall_s seconds. Returns the final counters."""
+    stall_s seconds. on_start() runs once the data plane is up. Returns the
+    final counters."""
     stop = threading.Event()
     previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
     final = None
     try:
         appliance.start()
+        if on_start is not None:
+            on_start()
         prev = last = appliance.counters()
         t_status = t_progress = time.monotonic()
         while not stop.wait(POLL_S):
