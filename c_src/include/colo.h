@@ -181,4 +181,146 @@ unsigned colo_frames_send(uint16_t port, struct rte_mempool *mp, const uint8_t *
 int colo_forward_launch(unsigned lcore, uint16_t rx_port, uint16_t tx_port, uint64_t n);
 int colo_forward_wait(unsigned lcore);
 
+/* ==== Matching engine (c_src/matching_*.c): one price-time book per
+ * instrument, plain C, no DPDK. One writer per book. Time is passed in;
+ * the same calls give the same reports, byte for byte. ==== */
+
+enum match_side { MATCH_BUY, MATCH_SELL };
+enum match_type { MATCH_LIMIT, MATCH_MARKET };
+/* Only limit DAY and GTC orders rest; market orders never do. */
+enum match_tif { MATCH_DAY, MATCH_GTC, MATCH_IOC, MATCH_FOK };
+/* Self-trade prevention, decided by the incoming order when it meets a
+ * resting order of its own account (or trading group, stp_by_group). */
+enum match_stp {
+	MATCH_STP_NONE,            /* self trades allowed */
+	MATCH_STP_CANCEL_NEWEST,   /* the incoming order's rest is cancelled */
+	MATCH_STP_CANCEL_OLDEST,   /* the resting order is cancelled, matching goes on */
+	MATCH_STP_CANCEL_BOTH,
+	MATCH_STP_DECREMENT,       /* both lose the smaller quantity; an order at 0 is gone */
+	MATCH_STP_N
+};
+
+struct match_order {
+	uint64_t id;               /* the caller's, unique among live orders */
+	int64_t price;             /* ticks; ignored for market orders */
+	uint32_t qty;
+	uint32_t min_qty;          /* IOC only: trade at least this or nothing; 0 = none */
+	uint32_t account;
+	uint32_t group;            /* trading group, for STP by group */
+	uint8_t side;              /* enum match_side */
+	uint8_t type;              /* enum match_type */
+	uint8_t tif;               /* enum match_tif */
+	uint8_t post_only;         /* rejected if it would take liquidity */
+	uint8_t stp;               /* enum match_stp */
+	uint8_t stp_by_group;
+};
+
+enum match_report_type {
+	MATCH_ACCEPTED,            /* a new order passed its checks: qty, price, leaves */
+	MATCH_REJECTED,            /* a new order refused: reason */
+	MATCH_FILL,                /* id is the taker; price is the maker's */
+	MATCH_CANCELLED,           /* qty taken off; leaves > 0 after an STP decrement */
+	MATCH_MODIFIED,            /* price and qty (= leaves) now; priority_kept */
+	MATCH_CANCEL_REJECTED,
+	MATCH_MODIFY_REJECTED,
+	MATCH_REPORT_TYPE_N
+};
+
+enum match_reason {
+	MATCH_REASON_NONE,
+	MATCH_REASON_USER,         /* cancels */
+	MATCH_REASON_UNFILLED,     /* rest of an IOC or market order */
+	MATCH_REASON_FOK,          /* a fill-or-kill that could not fill, book untouched */
+	MATCH_REASON_MIN_QTY,      /* an IOC that could not trade its minimum, book untouched */
+	MATCH_REASON_SELF_TRADE,
+	MATCH_REASON_MASS_CANCEL,
+	MATCH_REASON_END_OF_DAY,
+	MATCH_REASON_INVALID,      /* rejects: bad field or combination */
+	MATCH_REASON_DUPLICATE_ID,
+	MATCH_REASON_BOOK_FULL,
+	MATCH_REASON_POST_ONLY,
+	MATCH_REASON_NOT_RESTING,  /* cancel or modify of an unknown or finished order */
+	MATCH_REASON_N
+};
+
+/* 48 bytes, no padding: written whole, so equal inputs give equal bytes. */
+struct match_report {
+	uint64_t id;
+	uint64_t maker_id;         /* fills */
+	int64_t price;             /* the order's limit (0 for market); fills: trade price */
+	uint64_t time_ns;          /* the time passed with the message */
+	uint32_t qty;              /* accepted: ordered; fill: traded; cancelled: removed */
+	uint32_t leaves;           /* of id, after this report */
+	uint32_t maker_leaves;     /* fills */
+	uint8_t type;              /* enum match_report_type */
+	uint8_t reason;            /* enum match_reason */
+	uint8_t side;              /* of id; 0 when id is unknown */
+	uint8_t priority_kept;     /* modified */
+};
+
+struct match_book;
+
+/* NULL when out of memory or max_orders is 0. sequential_ids: ids are
+ * handed out in sequence (a gateway's counter), so the id index uses their
+ * low bits and recent orders share cache lines (2-3x faster on big books);
+ * ids with fixed low bits would share probe chains, so other ids are
+ * hashed. */
+struct match_book *match_book_create(uint32_t max_orders, int sequential_ids);
+void match_book_destroy(struct match_book *b);
+/* The most reports one call can write (2 per resting order touched + 2):
+ * every call below needs out[] this long, else returns -1, doing nothing.
+ * They return how many reports they wrote. */
+uint32_t match_report_room(const struct match_book *b);
+
+int match_submit(struct match_book *b, const struct match_order *o, uint64_t time_ns,
+		struct match_report *out, uint32_t room);
+int match_cancel(struct match_book *b, uint64_t id, uint64_t time_ns,
+		struct match_report *out, uint32_t room);
+/* qty is the new open quantity: lower at the same price keeps priority;
+ * anything else re-enters the order (and may trade). */
+int match_modify(struct match_book *b, uint64_t id, int64_t price, uint32_t qty,
+		uint64_t time_ns, struct match_report *out, uint32_t room);
+/* Cancels an account's resting orders, bids then asks, in priority order. */
+int match_mass_cancel(struct match_book *b, uint32_t account, uint64_t time_ns,
+		struct match_report *out, uint32_t room);
+/* Cancels every resting DAY order, in the same order. */
+int match_end_of_day(struct match_book *b, uint64_t time_ns, struct match_report *out,
+		uint32_t room);
+
+/* 1 and the best level's price and total open quantity, or 0 when the side
+ * is empty. */
+int match_best(const struct match_book *b, uint8_t side, int64_t *price, uint64_t *qty);
+uint64_t match_qty_at(const struct match_book *b, uint8_t side, int64_t price);
+uint32_t match_live_orders(const struct match_book *b);
+
+/* Messages as data, for drivers that replay them (benchmarks, rings). */
+enum match_command_type {
+	MATCH_CMD_SUBMIT,          /* all of order */
+	MATCH_CMD_CANCEL,          /* order.id */
+	MATCH_CMD_MODIFY,          /* order.id, .price, .qty */
+	MATCH_CMD_MASS_CANCEL,     /* order.account */
+	MATCH_CMD_END_OF_DAY
+};
+
+struct match_command {
+	uint64_t time_ns;
+	struct match_order order;
+	uint8_t type;              /* enum match_command_type */
+};
+
+struct match_totals {
+	uint64_t messages;
+	uint64_t reports;
+	uint64_t traded_qty;
+	uint64_t by_type[MATCH_REPORT_TYPE_N];
+};
+
+/* One command; -1 for an unknown type or too small an out[]. */
+int match_apply(struct match_book *b, const struct match_command *c,
+		struct match_report *out, uint32_t room);
+/* Applies n commands one at a time (reports overwrite out[] each time) and
+ * adds them up in *totals; returns 0, or -1 at the first command refused. */
+int match_run(struct match_book *b, const struct match_command *cmds, size_t n,
+		struct match_report *out, uint32_t room, struct match_totals *totals);
+
 #endif
