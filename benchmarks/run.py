@@ -20,6 +20,8 @@ from feedhandlers.synth import synthesize  # noqa: E402
 from hwconfig.hugepages import Reservation  # noqa: E402
 from reference_model import ReferenceNormalizer  # noqa: E402
 
+import matching_bench  # noqa: E402  (beside this script)
+
 SESSION_DATE = datetime.date(2026, 11, 24)
 results: list[dict] = []
 
@@ -90,6 +92,7 @@ def main():
     messages = synthesize(3, 50, 300_000)
     bench_normalizer(messages)
     bench_dataplane()
+    results.extend(matching_bench.run())
     path = ROOT / "benchmarks" / "results.json"
     path.write_text(json.dumps(results, indent=2) + "\n")
     print(f"written to {path}")
