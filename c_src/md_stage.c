@@ -63,6 +63,13 @@ md_stage_create(const struct md_stage_params *p)
 		return NULL;
 	}
 	st->p = *p;
+	if (p->n_lines > 2 || p->retransmit_ticks == 0 ||
+	    (p->retransmit_ticks & (p->retransmit_ticks - 1)) != 0) {
+		fprintf(stderr, "md_stage: %u feed lines (at most 2), %u ticks kept for re-requests "
+			"(a power of two)\n", p->n_lines, p->retransmit_ticks);
+		rte_free(st);
+		return NULL;
+	}
 	/* A full tick packet must fit one mbuf: frames are never chained. */
 	uint32_t room = rte_pktmbuf_data_room_size(p->tx_pool) - RTE_PKTMBUF_HEADROOM;
 	if ((uint32_t)p->mtu + RTE_ETHER_HDR_LEN > room) {
@@ -87,10 +94,9 @@ md_stage_create(const struct md_stage_params *p)
 	udp_frame_multicast_mac(p->out_group, udp.dst_mac);
 	tick_framer_init(&st->framer, &udp, p->out_session, p->mtu);
 	st->history_mask = p->retransmit_ticks - 1;
-	st->history = table_alloc(p->retransmit_ticks * sizeof(struct colo_tick));
-	if (st->history == NULL || p->retransmit_ticks == 0 ||
-	    (p->retransmit_ticks & st->history_mask) != 0) {
-		fprintf(stderr, "md_stage: cannot keep %u ticks for re-requests (a power of two)\n",
+	st->history = table_alloc((size_t)p->retransmit_ticks * sizeof(struct colo_tick));
+	if (st->history == NULL) {
+		fprintf(stderr, "md_stage: cannot allocate %u ticks for re-requests\n",
 			p->retransmit_ticks);
 		md_stage_destroy(st);
 		return NULL;
@@ -126,9 +132,14 @@ tx_flush(struct md_stage *st)
 {
 	if (st->n_tx == 0)
 		return;
+	/* Counted before sending: a sent mbuf belongs to the driver. */
+	uint64_t bytes = 0;
+	for (uint16_t i = 0; i < st->n_tx; i++)
+		bytes += st->tx[i]->pkt_len;
 	uint16_t sent = rte_eth_tx_burst(st->p.out_port_id, 0, st->tx, st->n_tx);
-	for (uint16_t i = 0; i < sent; i++)
-		st->counters.tx_bytes += st->tx[i]->pkt_len;
+	for (uint16_t i = sent; i < st->n_tx; i++)
+		bytes -= st->tx[i]->pkt_len;
+	st->counters.tx_bytes += bytes;
 	st->counters.tx_packets += sent;
 	if (sent < st->n_tx) {
 		st->counters.tx_dropped += st->n_tx - sent;
