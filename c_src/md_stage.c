@@ -13,6 +13,7 @@
 #include <rte_prefetch.h>
 
 #include "burst_histogram.h"
+#include "feed_hold.h"
 #include "itch_normalizer.h"
 #include "md_telemetry.h"
 #include "moldudp64_rx.h"
@@ -29,6 +30,8 @@ struct md_stage {
 	struct md_stage_params p;
 	struct itch_normalizer normalizer;
 	struct moldudp64_rx feed;
+	struct feed_hold hold;     /* packets ahead of a hole line B may fill */
+	uint64_t hold_tsc;         /* how long a hole may wait for the other line */
 	struct tick_framer framer;
 	struct colo_tick *history; /* the last retransmit_ticks ticks, by sequence */
 	uint64_t history_mask;
@@ -84,7 +87,7 @@ md_stage_create(const struct md_stage_params *p)
 		rte_free(st);
 		return NULL;
 	}
-	moldudp64_rx_init(&st->feed, p->feed_session_fixed ? p->feed_session : NULL);
+	moldudp64_rx_init(&st->feed, p->feed_session_fixed ? p->feed_session : NULL, p->n_lines);
 
 	struct udp_frame_template udp = {
 		.src_ip = p->out_src_ip, .dst_ip = p->out_group,
@@ -110,6 +113,7 @@ md_stage_create(const struct md_stage_params *p)
 	if (p->n_lines > 0 && rte_eth_macaddr_get(p->lines[0].port_id, &mac) == 0)
 		memcpy(st->feed_mac, mac.addr_bytes, 6);
 	st->heartbeat_tsc = rte_get_tsc_hz(); /* at least one heartbeat a second */
+	st->hold_tsc = rte_get_tsc_hz() / 1000000 * p->arbitration_wait_us;
 	st->igmp_tsc = rte_get_tsc_hz() * IGMP_INTERVAL_S;
 	md_telemetry_register(&st->counters);
 	return st;
@@ -279,12 +283,59 @@ rerequest_answer(struct md_stage *st, const struct udp_view *v)
 	tx_queue(st, m, tick_framer_close(&reply));
 }
 
+/* Takes a checked packet into the arbitrated stream and applies its new
+ * messages. */
 static void
-frame_handle(struct md_stage *st, uint16_t port, const struct rte_mbuf *m)
+feed_apply(struct md_stage *st, const struct moldudp64_packet *pkt, const uint8_t *payload)
+{
+	struct md_counters *c = &st->counters;
+	uint16_t skip;
+	int drop = moldudp64_rx_sequence(&st->feed, pkt, &skip, c);
+
+	if (drop >= 0) {
+		c->drops[drop]++;
+		return;
+	}
+	c->feed_packets++;
+	if (drop == MOLDUDP64_NOTHING_NEW)
+		return;
+	const uint8_t *block = payload + MOLDUDP64_HEADER;
+	for (uint16_t i = 0; i < pkt->count; i++) {
+		uint16_t len = (uint16_t)(block[0] << 8 | block[1]);
+		if (i >= skip) {
+			struct colo_tick ticks[ITCH_MAX_TICKS_PER_MSG];
+			unsigned n = itch_normalizer_apply(&st->normalizer, block + 2, len, ticks);
+			c->messages++;
+			ticks_send(st, ticks, n);
+		}
+		block += 2 + len;
+	}
+}
+
+/* Applies held packets whose turn has come. The hole before the first is
+ * given up (a gap) when every line has passed it, when it has waited
+ * arbitration_wait_us, or when give_up. */
+static void
+holes_release(struct md_stage *st, int give_up)
+{
+	while (st->hold.n > 0) {
+		const struct feed_held *first = &st->hold.held[0];
+		if (!give_up && moldudp64_rx_hole_open(&st->feed, &first->pkt) &&
+		    rte_rdtsc() - st->hold.since < st->hold_tsc)
+			return;
+		give_up = 0;
+		struct feed_held h = feed_hold_pop(&st->hold);
+		feed_apply(st, &h.pkt, h.payload);
+		rte_pktmbuf_free(h.owner);
+		st->hold.since = rte_rdtsc(); /* the next hole waits afresh */
+	}
+}
+
+static void
+frame_handle(struct md_stage *st, uint16_t port, struct rte_mbuf *m)
 {
 	struct md_counters *c = &st->counters;
 	struct udp_view v;
-	uint16_t skip, count;
 	int line, drop;
 
 	c->rx_packets++;
@@ -312,29 +363,33 @@ frame_handle(struct md_stage *st, uint16_t port, const struct rte_mbuf *m)
 		c->drops[COLO_DROP_NOT_SUBSCRIBED]++;
 		return;
 	}
-	drop = moldudp64_rx_accept(&st->feed, (unsigned)line, v.payload, v.len, v.checksum_bad,
-				   &skip, &count, c);
-	if (drop == MOLDUDP64_NOTHING_NEW) {
-		c->feed_packets++;
-		return;
-	}
+	struct moldudp64_packet pkt;
+	drop = moldudp64_rx_check(&st->feed, (unsigned)line, v.payload, v.len, v.checksum_bad,
+				  &pkt, c);
 	if (drop >= 0) {
 		c->drops[drop]++;
 		return;
 	}
-	c->feed_packets++;
-
-	const uint8_t *block = v.payload + MOLDUDP64_HEADER;
-	for (uint16_t i = 0; i < count; i++) {
-		uint16_t len = (uint16_t)(block[0] << 8 | block[1]);
-		if (i >= skip) {
-			struct colo_tick ticks[ITCH_MAX_TICKS_PER_MSG];
-			unsigned n = itch_normalizer_apply(&st->normalizer, block + 2, len, ticks);
-			c->messages++;
-			ticks_send(st, ticks, n);
+	/* Ahead of the stream: wait while the other line may fill the hole, and
+	 * behind anything already waiting, to keep sequence order. */
+	if (pkt.count > 0 && pkt.seq > st->feed.next_seq &&
+	    (st->hold.n > 0 || moldudp64_rx_hole_open(&st->feed, &pkt))) {
+		struct feed_held h = {.owner = m, .payload = v.payload, .len = v.len, .pkt = pkt};
+		switch (feed_hold_push(&st->hold, &h, rte_rdtsc())) {
+		case FEED_HELD:
+			rte_mbuf_refcnt_update(m, 1); /* outlives the burst */
+			return;
+		case FEED_ALREADY_HELD:
+			c->drops[COLO_DROP_DUPLICATE]++;
+			return;
+		case FEED_HOLD_FULL:
+			while (st->hold.n > 0) /* no room to wait: the holes are gaps */
+				holes_release(st, 1);
+			break;
 		}
-		block += 2 + len;
 	}
+	feed_apply(st, &pkt, v.payload);
+	holes_release(st, 0);
 }
 
 static void
@@ -367,7 +422,8 @@ end_of_session_send(struct md_stage *st)
 static void
 idle_work(struct md_stage *st, uint64_t now)
 {
-	if (st->feed.ended && !st->eos_sent)
+	holes_release(st, 0);
+	if (st->feed.ended && !st->eos_sent && st->hold.n == 0)
 		end_of_session_send(st);
 	if (!st->eos_sent && now - st->last_tx >= st->heartbeat_tsc) {
 		control_send(st, 0);
@@ -417,6 +473,10 @@ md_stage_main(void *arg)
 			break;
 		idle_work(st, rte_rdtsc());
 	}
+	while (st->hold.n > 0) /* stopping: what is held goes out, holes are gaps */
+		holes_release(st, 1);
+	ticks_close(st);
+	tx_flush(st);
 	if (!st->eos_sent)
 		end_of_session_send(st);
 	return 0;

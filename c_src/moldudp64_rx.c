@@ -12,9 +12,10 @@ be64(const uint8_t *p)
 }
 
 void
-moldudp64_rx_init(struct moldudp64_rx *rx, const char *session)
+moldudp64_rx_init(struct moldudp64_rx *rx, const char *session, unsigned n_lines)
 {
 	memset(rx, 0, sizeof(*rx));
+	rx->n_lines = n_lines;
 	if (session != NULL) {
 		memcpy(rx->session, session, sizeof(rx->session));
 		rx->session_known = 1;
@@ -36,8 +37,8 @@ blocks_fit(const uint8_t *p, uint16_t len, uint16_t count)
 }
 
 int
-moldudp64_rx_accept(struct moldudp64_rx *rx, unsigned line, const uint8_t *p, uint16_t len,
-		    int suspect, uint16_t *skip, uint16_t *count, struct md_counters *c)
+moldudp64_rx_check(struct moldudp64_rx *rx, unsigned line, const uint8_t *p, uint16_t len,
+		   int suspect, struct moldudp64_packet *pkt, struct md_counters *c)
 {
 	if (len < MOLDUDP64_HEADER)
 		return COLO_DROP_BAD_MOLDUDP64;
@@ -71,25 +72,34 @@ moldudp64_rx_accept(struct moldudp64_rx *rx, unsigned line, const uint8_t *p, ui
 	}
 	if (seq + n > rx->line_next[line])
 		rx->line_next[line] = seq + n;
-
 	/* A capture or a late join starts mid-session: the first sequence seen
 	 * is the start, not a gap. */
 	if (!rx->started) {
 		rx->next_seq = seq;
 		rx->started = 1;
 	}
-	if (rx->ended) {
-		/* The session is over: ticks sent now would follow our own end of
-		 * session, which subscribers stop at. */
-		if (n == 0)
-			return MOLDUDP64_NOTHING_NEW;
-		return seq + n <= rx->next_seq ? COLO_DROP_DUPLICATE : COLO_DROP_AFTER_END;
-	}
-	if (end) {
+	*pkt = (struct moldudp64_packet){.seq = seq, .count = n, .end = end, .line = (uint8_t)line};
+	return -1;
+}
+
+int
+moldudp64_rx_sequence(struct moldudp64_rx *rx, const struct moldudp64_packet *pkt,
+		      uint16_t *skip, struct md_counters *c)
+{
+	uint64_t seq = pkt->seq, n = pkt->count;
+
+	if (pkt->end && !rx->ended) {
 		rx->ended = 1;
+		rx->end_seq = seq;
 		c->feed_end_of_session++;
 	}
-	if (seq > rx->next_seq) {
+	/* The session is over: ticks sent now would follow our own end of
+	 * session, which subscribers stop at. */
+	if (rx->ended && seq + n > rx->end_seq && n > 0)
+		return seq + n <= rx->next_seq ? COLO_DROP_DUPLICATE : COLO_DROP_AFTER_END;
+	/* A heartbeat or end of session ahead of us announces a gap, unless
+	 * another line may still bring the messages. */
+	if (seq > rx->next_seq && (n > 0 || !moldudp64_rx_hole_open(rx, pkt))) {
 		c->gaps++;
 		c->gap_messages += seq - rx->next_seq;
 		rx->next_seq = seq;
@@ -99,7 +109,6 @@ moldudp64_rx_accept(struct moldudp64_rx *rx, unsigned line, const uint8_t *p, ui
 	if (seq + n <= rx->next_seq)
 		return COLO_DROP_DUPLICATE;
 	*skip = (uint16_t)(rx->next_seq - seq);
-	*count = n;
 	rx->next_seq = seq + n;
 	return -1;
 }

@@ -116,6 +116,7 @@ class Appliance:
             p.feed_session = _session(feed.session)
             p.feed_session_fixed = 1
         p.drop_bad_checksum = int(cfg.checksums.drop_bad)
+        p.arbitration_wait_us = feed.arbitration_wait_us
         p.normalizer.max_orders = cfg.book.max_orders
         p.normalizer.max_symbols = cfg.book.max_symbols
         p.normalizer.midnight_ns = midnight_ns(feed.session_date, feed.timezone)

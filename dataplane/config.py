@@ -387,6 +387,9 @@ class FeedConfig:
     session: str | None = _field(_SESSION, None)  # None: learn it from the first packet
     lines: dict[str, LineConfig] = _field(_Dict(_one_of('a', 'b'), _Record(LineConfig),
                                                 'a mapping of line a and/or line b'))
+    # With two lines, packets after a hole wait this long for the other line
+    # to bring the missing ones before the hole counts as a gap.
+    arbitration_wait_us: int = _field(_integer(0, 1_000_000), 1000)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,6 +1,7 @@
-"""`colo run` from a config with feed lines A and B: first copy wins, each
-line's gaps are counted, the arbitrated stream has none, and SIGINT stops
-the appliance cleanly with its final counters."""
+"""`colo run` from a config with feed lines A and B: first copy wins, a
+packet lost on one line is taken from the other even when it comes late,
+each line's gaps are counted, and SIGINT stops the appliance cleanly with
+its final counters."""
 import datetime
 import signal
 import subprocess
@@ -10,7 +11,7 @@ import numpy as np
 
 from dataplane import telemetry
 from dataplane_helpers import ROOT, final_counters, wait_for
-from feedhandlers.moldudp64 import frame_messages
+from feedhandlers.moldudp64 import decode_packet, frame_messages
 from feedhandlers.pcap import PcapWriter, udp_frame
 from feedhandlers.synth import synthesize
 from multicast.capture import read_tick_pcap
@@ -34,25 +35,22 @@ outputs:
 stages: {{md: 1}}
 metrics: {{prometheus_port: 0}}
 """
+MESSAGES = synthesize(21, symbols=4, messages=6_000)
+PACKETS = list(frame_messages(MESSAGES, b"NASDAQ0001", max_payload=600))
 
 
-def test_lines_a_and_b_fill_each_others_gaps(tmp_path):
-    messages = synthesize(21, symbols=4, messages=6_000)
-    packets = list(frame_messages(messages, b"NASDAQ0001", max_payload=600))
-    lost = {"a": set(range(5, len(packets), 7)), "b": set(range(8, len(packets), 11))} 
-    lost["b"] -= lost["a"]  # never on neither line: the stream itself stays whole
-    frames = []
-    for i, payload in enumerate(packets):
-        for line in ("b", "a") if i % 2 else ("a", "b"):  # either line may be first
-            if i not in lost[line]:
-                group, port = LINES[line]
-                frames.append(udp_frame(payload, "10.1.1.1", group, 26400, port))
+def frame(index, line):
+    group, port = LINES[line]
+    return udp_frame(PACKETS[index], "10.1.1.1", group, 26400, port)
+
+
+def run_appliance(tmp_path, frames):
+    """colo run on the frames, stopped by SIGINT once it has read them all."""
     feed, out, config = tmp_path / "feed.pcap", tmp_path / "ticks.pcap", tmp_path / "colo.yaml"
     with PcapWriter(feed) as pcap:
         for f in frames:
             pcap.write(f)
     config.write_text(CONFIG.format(feed=feed, out=out))
-
     appliance = subprocess.Popen([sys.executable, "-m", "dataplane.cli", "run", str(config)],
                                  cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                  text=True)
@@ -62,12 +60,57 @@ def test_lines_a_and_b_fill_each_others_gaps(tmp_path):
         appliance.send_signal(signal.SIGINT)
         output, _ = appliance.communicate(timeout=30)
     assert appliance.returncode == 0, output
-
-    counters = final_counters(output)
-    assert counters["gaps"] == 0
-    assert counters["drops"]["duplicate"] == len(frames) - len(packets)
-    a_gaps = len([i for i in lost["a"] if i - 1 not in lost["a"]])
-    assert f"line A {a_gaps}," in output
     ticks, tick_packets = read_tick_pcap(out)
-    assert np.array_equal(ticks, reference_normalize(messages, datetime.date(2026, 11, 24)))
     assert tick_packets[-1].end_of_session
+    return ticks, final_counters(output), output
+
+
+def messages_without(lost_packets):
+    return [m for i, p in enumerate(PACKETS) if i not in lost_packets for m in decode_packet(p)[3]]
+
+
+def test_lines_a_and_b_fill_each_others_gaps(tmp_path):
+    lost = {"a": set(range(5, len(PACKETS), 7)), "b": set(range(8, len(PACKETS), 11))}
+    lost["b"] -= lost["a"]  # never on neither line: the stream itself stays whole
+    frames = [frame(i, line) for i in range(len(PACKETS))
+              for line in (("b", "a") if i % 2 else ("a", "b")) if i not in lost[line]]
+    ticks, counters, output = run_appliance(tmp_path, frames)
+    assert counters["gaps"] == 0
+    assert counters["drops"]["duplicate"] == len(frames) - len(PACKETS)
+    assert f"line A {len(lost['a'])}," in output
+    assert np.array_equal(ticks, reference_normalize(MESSAGES, datetime.date(2026, 11, 24)))
+
+
+def test_a_packet_lost_on_a_is_taken_from_b_arriving_later(tmp_path):
+    """Line B lags three packets behind A: when A loses one, A's next packets
+    come before B's copy of the lost one, and must wait for it."""
+    lost_on_a = {10, 11, 40}
+    frames = []
+    for step in range(len(PACKETS) + 3):
+        if step < len(PACKETS) and step not in lost_on_a:
+            frames.append(frame(step, "a"))
+        if step >= 3:
+            frames.append(frame(step - 3, "b"))
+    ticks, counters, _ = run_appliance(tmp_path, frames)
+    assert counters["gaps"] == 0
+    assert np.array_equal(ticks, reference_normalize(MESSAGES, datetime.date(2026, 11, 24)))
+
+
+def test_a_packet_lost_on_both_lines_is_one_gap(tmp_path):
+    lost = 25
+    frames = [frame(i, line) for i in range(len(PACKETS)) if i != lost for line in ("a", "b")]
+    ticks, counters, _ = run_appliance(tmp_path, frames)
+    assert (counters["gaps"], counters["gap_messages"]) == (1, len(decode_packet(PACKETS[lost])[3]))
+    expected = reference_normalize(messages_without({lost}), datetime.date(2026, 11, 24))
+    assert np.array_equal(ticks, expected)
+
+
+def test_with_line_b_silent_a_hole_waits_then_counts_as_one_gap(tmp_path):
+    """Line B configured but sending nothing: the hole waits arbitration_wait_us
+    for it, then the feed goes on from line A."""
+    lost = 30
+    ticks, counters, _ = run_appliance(tmp_path, [frame(i, "a") for i in range(len(PACKETS))
+                                                  if i != lost])
+    assert (counters["gaps"], counters["gap_messages"]) == (1, len(decode_packet(PACKETS[lost])[3]))
+    expected = reference_normalize(messages_without({lost}), datetime.date(2026, 11, 24))
+    assert np.array_equal(ticks, expected)

@@ -153,6 +153,7 @@ struct md_stage_params {
 	uint32_t retransmit_ticks;   /* ticks kept for re-requests, a power of two */
 	struct rte_mempool *tx_pool;
 	uint64_t stop_after_rx;      /* benchmarks: return after this many frames (0: never) */
+	uint32_t arbitration_wait_us; /* how long a hole on one line waits for the other */
 };
 
 struct md_stage;
