@@ -13,7 +13,7 @@ from dataplane import eal
 from dataplane._colo import ffi, lib
 from dataplane.binding import counters_snapshot
 from dataplane.telemetry import runtime_dir
-from hwconfig.placement import place
+from hwconfig.placement import place, uses_auto
 from hwconfig.topology import discover
 
 
@@ -58,7 +58,9 @@ class Appliance:
     # -- start -------------------------------------------------------------
     def start(self):
         # The lcores left to auto are picked on this host, once, before EAL.
-        self.config = cfg = place(self.config, discover())
+        if uses_auto(self.config):
+            self.config = place(self.config, discover())
+        cfg = self.config
         try:
             self.hugepages = eal.use_hugepages(cfg.eal.hugepages, cfg.eal.memory_mb)
         except RuntimeError as e:

@@ -50,6 +50,10 @@ def candidates(config: Config, topo: Topology) -> list[int]:
     return first + [cpu for cpu in ordered if cpu not in first]
 
 
+def uses_auto(config: Config) -> bool:
+    return config.eal.lcores == AUTO or AUTO in (getattr(config.stages, name) for name in STAGE_ORDER)
+
+
 def place(config: Config, topo: Topology) -> Config:
     """The config with every `auto` lcore replaced by a CPU of this host."""
     stages = {name: getattr(config.stages, name) for name in STAGE_ORDER}

@@ -15,7 +15,7 @@ from hwconfig import apply, hugepages
 from hwconfig.capture import capture
 from hwconfig.doctor import FAIL, PASS, WARN, diagnose
 from hwconfig.hostfs import HostFS
-from hwconfig.placement import place
+from hwconfig.placement import place, uses_auto
 from hwconfig.plan import PagePlan, Ring, format_plan, make_plan, target
 from hwconfig.topology import discover, jsonable
 
@@ -363,3 +363,11 @@ def test_auto_with_no_cpu_left_says_so(write_config):
         place(load_config(config), discover(VM))  # CPU 0 is never taken, CPU 1 is main
     assert str(error.value) == ('colo.yaml:1: eal.lcores: auto found no CPU for the datapath besides '
                                 'main_lcore 1 and its SMT siblings; list lcores explicitly')
+
+
+
+def test_only_configs_with_auto_are_placed(write_config):
+    """colo run reads the host only when the config leaves an lcore to auto."""
+    assert not uses_auto(load_config(write_config()))
+    assert uses_auto(load_config(write_config(stages='{md: auto, gateway: 3}')))
+    assert uses_auto(load_config(write_config(eal='{lcores: auto}', stages='{md: auto}')))
