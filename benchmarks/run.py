@@ -21,6 +21,7 @@ from hwconfig.hugepages import Reservation  # noqa: E402
 from reference_model import ReferenceNormalizer  # noqa: E402
 
 import matching_bench  # noqa: E402  (beside this script)
+import risk_bench  # noqa: E402
 
 SESSION_DATE = datetime.date(2026, 11, 24)
 results: list[dict] = []
@@ -93,6 +94,8 @@ def main():
     bench_normalizer(messages)
     bench_dataplane()
     results.extend(matching_bench.run())
+    for entry in risk_bench.run():
+        record(**entry)
     path = ROOT / "benchmarks" / "results.json"
     path.write_text(json.dumps(results, indent=2) + "\n")
     print(f"written to {path}")

@@ -324,4 +324,173 @@ int match_apply(struct match_book *b, const struct match_command *c,
 int match_run(struct match_book *b, const struct match_command *cmds, size_t n,
 		struct match_report *out, uint32_t room, struct match_totals *totals);
 
+/* ==== Pre-trade risk (c_src/risk_*.c): plain C, no DPDK, one writer. Small
+ * integer ids for accounts, sessions and instruments, sizes fixed when the
+ * limits record is made; open orders in a table sized at creation. Time is
+ * passed in. Prices are integer price units (tick_size divides them),
+ * notional is price * qty. ==== */
+
+/* Why a new order (or message) was refused, checked in this order. Names in
+ * risk_reason_names. */
+enum risk_reason {
+	RISK_OK,
+	RISK_INVALID,              /* id out of range, side, qty 0, price <= 0 */
+	RISK_KILLED_ALL,           /* the global kill switch */
+	RISK_KILLED_SESSION,
+	RISK_KILLED_ACCOUNT,
+	RISK_DISCONNECTED,         /* the session was marked disconnected */
+	RISK_MESSAGE_RATE,         /* every message of a session */
+	RISK_ORDER_RATE,           /* new orders of a session */
+	RISK_DUPLICATE_ID,         /* the id is open: a repeated client order token */
+	RISK_RESTRICTED,           /* the instrument, for this account */
+	RISK_HALTED,
+	RISK_LOT_SIZE,
+	RISK_TICK_SIZE,
+	RISK_MAX_QTY,
+	RISK_PRICE_COLLAR,
+	RISK_MAX_NOTIONAL,
+	RISK_MAX_OPEN_ORDERS,      /* the account's */
+	RISK_ORDERS_FULL,          /* the open order table (max_orders) */
+	RISK_CREDIT,               /* buys: buying power / credit limit */
+	RISK_SHORT_SELL,           /* sells beyond the position, not allowed short */
+	RISK_POSITION_LIMIT,       /* long or short, counting open orders */
+	RISK_REASON_N
+};
+
+extern const char *const risk_reason_names[];
+
+/* Limits of one account. Money and share limits are at most 2^62. */
+struct risk_account_limits {
+	int64_t max_order_notional;
+	int64_t credit_limit;        /* open buy notional + bought - sold notional */
+	uint32_t max_order_qty;
+	uint32_t max_open_orders;
+	uint8_t short_sell;          /* may sell more than it holds */
+};
+
+/* Token buckets of one session: one message per interval on average, up to
+ * burst at once; interval 0 = no throttle. */
+struct risk_session_limits {
+	uint64_t msg_interval_ns;
+	uint64_t order_interval_ns;
+	uint32_t msg_burst;
+	uint32_t order_burst;
+	uint8_t cancel_on_disconnect;
+};
+
+/* Price collar: the price within ref_price +- the narrower of collar_bp
+ * (hundredths of a percent of it) and collar_ticks ticks; 0 turns either
+ * off, no reference turns the collar off. */
+struct risk_instrument_limits {
+	int64_t tick_size;           /* 1 .. 2^32 */
+	int64_t ref_price;           /* 0 = none */
+	int64_t collar_ticks;        /* 0 .. 2^32 */
+	uint32_t lot_size;           /* >= 1 */
+	uint32_t collar_bp;
+	uint8_t ref_last_trade;      /* the last trade, once there is one, is the reference */
+};
+
+/* One account in one instrument, in shares, counting open orders. */
+struct risk_position_limits {
+	int64_t max_long;            /* position + open buys */
+	int64_t max_short;           /* open sells - position */
+	uint8_t restricted;
+};
+
+/* A whole set of limits. Made with everything allowed but short selling
+ * (limits 2^62, tick and lot 1, no collar, no throttle); edited in place
+ * through the pointers below (NULL for an id out of range); put in force by
+ * risk_create or risk_swap_limits, which check all of it first. Keep it
+ * alive and unchanged while in force. */
+struct risk_limits;
+
+struct risk_limits *risk_limits_create(uint32_t accounts, uint32_t sessions,
+		uint32_t instruments);
+void risk_limits_destroy(struct risk_limits *l);
+struct risk_account_limits *risk_limits_account(struct risk_limits *l, uint32_t account);
+struct risk_session_limits *risk_limits_session(struct risk_limits *l, uint32_t session);
+struct risk_instrument_limits *risk_limits_instrument(struct risk_limits *l,
+		uint32_t instrument);
+struct risk_position_limits *risk_limits_position(struct risk_limits *l, uint32_t account,
+		uint32_t instrument);
+
+struct risk_order {
+	uint64_t id;                 /* as matching will know it; unique among open orders */
+	uint64_t time_ns;            /* arrival */
+	int64_t price;
+	uint32_t qty;
+	uint32_t account;
+	uint32_t session;
+	uint32_t instrument;
+	uint8_t side;                /* enum match_side */
+};
+
+/* What an account holds and has reserved. */
+struct risk_account_state {
+	int64_t open_buy_notional;   /* reserved at the orders' limit prices */
+	int64_t net_bought;          /* bought - sold notional */
+	uint32_t open_orders;
+	uint8_t killed;
+};
+
+struct risk_position_state {
+	int64_t position;            /* shares, short below 0 */
+	int64_t open_buy_qty;
+	int64_t open_sell_qty;
+};
+
+struct risk;
+
+/* NULL when out of memory, max_orders is 0 or over 2^31 - 1, or the limits
+ * are invalid.
+ * sequential_ids: as match_book_create. */
+struct risk *risk_create(const struct risk_limits *l, uint32_t max_orders,
+		int sequential_ids);
+void risk_destroy(struct risk *r);
+/* Puts a new record in force from the next order on, whole: 0, or -1 and
+ * nothing changed when it is invalid or sized for other ids. */
+int risk_swap_limits(struct risk *r, const struct risk_limits *l);
+
+/* A new order: RISK_OK and it is open (its notional and shares reserved),
+ * or why it is refused (enum risk_reason). */
+int risk_check_order(struct risk *r, const struct risk_order *o);
+/* Any other message of a session (cancel, replace): the message throttle. */
+int risk_check_message(struct risk *r, uint32_t session, uint64_t time_ns);
+
+/* From matching: qty of an open order traded at price, or cancelled;
+ * reservations released, position and net bought updated. 0, or -1 for an
+ * unknown id or qty above what is open. */
+int risk_fill(struct risk *r, uint64_t id, uint32_t qty, int64_t price);
+int risk_cancel(struct risk *r, uint64_t id, uint32_t qty);
+/* From outside: the last trade price (a collar reference), the halt status. */
+int risk_trade(struct risk *r, uint32_t instrument, int64_t price);
+int risk_halt(struct risk *r, uint32_t instrument, int halted);
+
+enum risk_scope { RISK_SCOPE_ALL, RISK_SCOPE_SESSION, RISK_SCOPE_ACCOUNT };
+
+/* Kill switch on or off for everything, a session or an account: while on,
+ * new orders in scope are refused. Switching on writes the ids of the open
+ * orders in scope to ids[] (room >= risk_max_orders), in no given order,
+ * for the caller to cancel; returns how many, or -1 (bad scope or id, or
+ * too little room). */
+int risk_kill(struct risk *r, uint8_t scope, uint32_t id, int on, uint64_t *ids,
+		uint32_t room);
+/* A session stopped heartbeating: its new orders are refused until
+ * risk_connect, and when its limits ask for cancel-on-disconnect its open
+ * orders are written to ids[] as above. */
+int risk_disconnect(struct risk *r, uint32_t session, uint64_t *ids, uint32_t room);
+int risk_connect(struct risk *r, uint32_t session);
+
+uint32_t risk_max_orders(const struct risk *r);
+uint32_t risk_open_orders(const struct risk *r);
+int risk_account(const struct risk *r, uint32_t account, struct risk_account_state *out);
+int risk_position(const struct risk *r, uint32_t account, uint32_t instrument,
+		struct risk_position_state *out);
+
+/* Benchmarks: checks n orders one after the other, counting verdicts in
+ * by_reason[RISK_REASON_N]; and the same loop doing only the lookups of
+ * account, session and instrument (the baseline), returning a checksum. */
+void risk_run(struct risk *r, const struct risk_order *orders, size_t n, uint64_t *by_reason);
+uint64_t risk_lookup_run(const struct risk *r, const struct risk_order *orders, size_t n);
+
 #endif

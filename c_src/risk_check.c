@@ -1,0 +1,250 @@
+/* The pre-trade checks of a new order, and the fills and cancels that feed
+ * back from matching. Checks run in enum risk_reason order, each a load or
+ * two and a compare on state kept current by the events. */
+#include "risk_check.h"
+
+/* Refills by the time passed (never backwards), then takes one message's
+ * cost if there is credit for it. */
+static int
+take_token(struct risk_bucket *b, uint64_t interval_ns, uint32_t burst, uint64_t now_ns)
+{
+	if (interval_ns == 0)
+		return 1;
+	uint64_t cap = interval_ns * burst;
+	if (now_ns > b->last_ns) {
+		uint64_t gained = now_ns - b->last_ns;
+		b->credit_ns = gained >= cap - b->credit_ns ? cap : b->credit_ns + gained;
+		b->last_ns = now_ns;
+	}
+	if (b->credit_ns < interval_ns)
+		return 0;
+	b->credit_ns -= interval_ns;
+	return 1;
+}
+
+static int
+valid(const struct risk_limits *l, const struct risk_order *o)
+{
+	return o->account < l->accounts && o->session < l->sessions &&
+	       o->instrument < l->instruments && o->side <= MATCH_SELL && o->qty > 0 &&
+	       o->price > 0;
+}
+
+/* Who may send at all: kill switches, connection, throttles. */
+static int
+sender_reason(struct risk *r, const struct risk_order *o)
+{
+	const struct risk_session_limits *sl = &r->limits->session[o->session];
+	struct risk_session *s = &r->sessions[o->session];
+
+	if (r->killed)
+		return RISK_KILLED_ALL;
+	if (s->killed)
+		return RISK_KILLED_SESSION;
+	if (r->accounts[o->account].killed)
+		return RISK_KILLED_ACCOUNT;
+	if (s->disconnected)
+		return RISK_DISCONNECTED;
+	if (!take_token(&s->msgs, sl->msg_interval_ns, sl->msg_burst, o->time_ns))
+		return RISK_MESSAGE_RATE;
+	if (!take_token(&s->orders, sl->order_interval_ns, sl->order_burst, o->time_ns))
+		return RISK_ORDER_RATE;
+	return RISK_OK;
+}
+
+/* The order on its own: instrument status, sizes, price. */
+static int
+order_reason(const struct risk *r, const struct risk_order *o, int64_t *notional)
+{
+	const struct risk_limits *l = r->limits;
+	const struct risk_instrument_limits *il = &l->instrument[o->instrument];
+	const struct risk_instrument *is = &r->instruments[o->instrument];
+	const struct risk_account_limits *al = &l->account[o->account];
+
+	if (risk_position_limits(l, o->account, o->instrument)->restricted)
+		return RISK_RESTRICTED;
+	if (is->halted)
+		return RISK_HALTED;
+	if (o->qty % il->lot_size != 0)
+		return RISK_LOT_SIZE;
+	if (o->price % il->tick_size != 0)
+		return RISK_TICK_SIZE;
+	if (o->qty > al->max_order_qty)
+		return RISK_MAX_QTY;
+	if (o->price < is->collar_lo || o->price > is->collar_hi)
+		return RISK_PRICE_COLLAR;
+	if (__builtin_mul_overflow(o->price, (int64_t)o->qty, notional) ||
+	    *notional > al->max_order_notional)
+		return RISK_MAX_NOTIONAL;
+	return RISK_OK;
+}
+
+/* The order on top of what the account has open and holds. Limits are at
+ * most 2^62 and what is open stays within them, so no sum overflows. */
+static int
+exposure_reason(struct risk *r, const struct risk_order *o, int64_t notional)
+{
+	const struct risk_account_limits *al = &r->limits->account[o->account];
+	const struct risk_account_state *as = &r->accounts[o->account];
+	const struct risk_position_limits *pl =
+		risk_position_limits(r->limits, o->account, o->instrument);
+	const struct risk_position_state *ps = risk_position_of(r, o->account, o->instrument);
+
+	if (as->open_orders >= al->max_open_orders)
+		return RISK_MAX_OPEN_ORDERS;
+	if (r->live == r->max_orders)
+		return RISK_ORDERS_FULL;
+	if (o->side == MATCH_BUY) {
+		if (as->net_bought + as->open_buy_notional + notional > al->credit_limit)
+			return RISK_CREDIT;
+		if (ps->position + ps->open_buy_qty + o->qty > pl->max_long)
+			return RISK_POSITION_LIMIT;
+		return RISK_OK;
+	}
+	int64_t short_after = ps->open_sell_qty + o->qty - ps->position;
+	if (short_after > 0 && !al->short_sell)
+		return RISK_SHORT_SELL;
+	if (short_after > pl->max_short)
+		return RISK_POSITION_LIMIT;
+	return RISK_OK;
+}
+
+/* Adds an open order's qty to its reservations (a negative qty releases). */
+static void
+reserve(struct risk *r, const struct risk_open_order *m, int64_t qty)
+{
+	struct risk_position_state *ps = risk_position_of(r, m->account, m->instrument);
+
+	if (m->side == MATCH_BUY) {
+		r->accounts[m->account].open_buy_notional += qty * m->price;
+		ps->open_buy_qty += qty;
+	} else {
+		ps->open_sell_qty += qty;
+	}
+}
+
+static void
+open_order(struct risk *r, const struct risk_order *o)
+{
+	uint32_t slot = r->free_order;
+	struct risk_open_order *m = &r->orders[slot];
+
+	r->free_order = m->next_free;
+	*m = (struct risk_open_order){.id = o->id, .price = o->price, .leaves = o->qty,
+				      .account = o->account, .session = o->session,
+				      .instrument = o->instrument, .next_free = RISK_NONE,
+				      .side = o->side};
+	u64_hash_get_or_put(&r->by_id, o->id, slot);
+	r->live++;
+	r->accounts[o->account].open_orders++;
+	reserve(r, m, o->qty);
+}
+
+int
+risk_check_order(struct risk *r, const struct risk_order *o)
+{
+	int64_t notional;
+	int reason;
+
+	if (!valid(r->limits, o))
+		return RISK_INVALID;
+	reason = sender_reason(r, o);
+	if (reason != RISK_OK)
+		return reason;
+	if (u64_hash_get(&r->by_id, o->id) != U64_HASH_EMPTY)
+		return RISK_DUPLICATE_ID;
+	reason = order_reason(r, o, &notional);
+	if (reason == RISK_OK)
+		reason = exposure_reason(r, o, notional);
+	if (reason == RISK_OK)
+		open_order(r, o);
+	return reason;
+}
+
+int
+risk_check_message(struct risk *r, uint32_t session, uint64_t time_ns)
+{
+	const struct risk_session_limits *sl;
+
+	if (session >= r->limits->sessions)
+		return RISK_INVALID;
+	sl = &r->limits->session[session];
+	if (!take_token(&r->sessions[session].msgs, sl->msg_interval_ns, sl->msg_burst, time_ns))
+		return RISK_MESSAGE_RATE;
+	return RISK_OK;
+}
+
+/* The open order qty of id may come off, else RISK_NONE. */
+static uint32_t
+open_slot(const struct risk *r, uint64_t id, uint32_t qty)
+{
+	uint32_t slot = u64_hash_get(&r->by_id, id);
+
+	if (slot == U64_HASH_EMPTY || qty == 0 || qty > r->orders[slot].leaves)
+		return RISK_NONE;
+	return slot;
+}
+
+/* Takes qty off an open order, releasing its reservation; at 0 it closes. */
+static void
+take(struct risk *r, uint32_t slot, uint32_t qty)
+{
+	struct risk_open_order *m = &r->orders[slot];
+
+	reserve(r, m, -(int64_t)qty);
+	m->leaves -= qty;
+	if (m->leaves > 0)
+		return;
+	u64_hash_del(&r->by_id, m->id);
+	r->accounts[m->account].open_orders--;
+	r->live--;
+	m->next_free = r->free_order;
+	r->free_order = slot;
+}
+
+int
+risk_fill(struct risk *r, uint64_t id, uint32_t qty, int64_t price)
+{
+	uint32_t slot = open_slot(r, id, qty);
+	int64_t traded;
+
+	if (slot == RISK_NONE || price <= 0 || __builtin_mul_overflow(price, (int64_t)qty, &traded))
+		return -1;
+	const struct risk_open_order *m = &r->orders[slot];
+	int64_t sign = m->side == MATCH_BUY ? 1 : -1;
+	uint32_t instrument = m->instrument;
+	risk_position_of(r, m->account, instrument)->position += sign * qty;
+	r->accounts[m->account].net_bought += sign * traded;
+	take(r, slot, qty);
+	return risk_trade(r, instrument, price);
+}
+
+int
+risk_cancel(struct risk *r, uint64_t id, uint32_t qty)
+{
+	uint32_t slot = open_slot(r, id, qty);
+
+	if (slot == RISK_NONE)
+		return -1;
+	take(r, slot, qty);
+	return 0;
+}
+
+int
+risk_trade(struct risk *r, uint32_t instrument, int64_t price)
+{
+	if (instrument >= r->limits->instruments || price <= 0)
+		return -1;
+	r->instruments[instrument].last_trade = price;
+	risk_set_collar(r, instrument);
+	return 0;
+}
+
+int
+risk_halt(struct risk *r, uint32_t instrument, int halted)
+{
+	if (instrument >= r->limits->instruments)
+		return -1;
+	r->instruments[instrument].halted = halted != 0;
+	return 0;
+}

@@ -1,0 +1,311 @@
+"""An independent Python model of the pre-trade risk rules (issue 4,
+section 2), written for clarity, not speed: the C checks are compared
+against it verdict by verdict.
+
+The rules, checked in this order; the first that fails is the verdict:
+- invalid: account, session or instrument unknown, side not buy/sell,
+  qty 0, price <= 0;
+- kill switches: global, the session's, the account's; then a session
+  marked disconnected;
+- throttles: a token bucket per session for messages (every message) and
+  one for new orders. A bucket holds credit in ns, at most interval * burst,
+  gains the time passed (time never runs backwards for it) and each message
+  costs one interval; interval 0 means no throttle;
+- duplicate: the order id is already open;
+- restricted (this account in this instrument), halted;
+- lot size, tick size, max order qty, price collar, max order notional;
+- max open orders of the account, the open-order table full;
+- buys: open buy notional + net bought notional + this one over the credit
+  limit; position + open buys + qty over max long;
+- sells: open sells + qty - position is what would be short: above 0 needs
+  short selling allowed, and it may not exceed max short.
+An accepted order is open: its notional (buys) and qty are reserved. A fill
+moves position and net bought notional (at the trade price) and releases the
+reservation at the order's own price; a cancel only releases. A trade price
+becomes the collar reference of instruments that ask for the last trade.
+Collar: the band is the narrower of price * bp / 10000 (rounded down) and
+ticks * tick size (0 turns either off); no band or no reference, no collar.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+BUY, SELL = 0, 1
+SCOPE_ALL, SCOPE_SESSION, SCOPE_ACCOUNT = 0, 1, 2
+BIG = 1 << 62
+
+
+@dataclass
+class AccountLimits:
+    max_order_notional: int = BIG
+    credit_limit: int = BIG
+    max_order_qty: int = 2**32 - 1
+    max_open_orders: int = 2**32 - 1
+    short_sell: int = 0
+
+
+@dataclass
+class SessionLimits:
+    msg_interval_ns: int = 0
+    order_interval_ns: int = 0
+    msg_burst: int = 0
+    order_burst: int = 0
+    cancel_on_disconnect: int = 0
+
+
+@dataclass
+class InstrumentLimits:
+    tick_size: int = 1
+    ref_price: int = 0
+    collar_ticks: int = 0
+    lot_size: int = 1
+    collar_bp: int = 0
+    ref_last_trade: int = 0
+
+
+@dataclass
+class PositionLimits:
+    max_long: int = BIG
+    max_short: int = BIG
+    restricted: int = 0
+
+
+class ModelLimits:
+    def __init__(self, accounts, sessions, instruments):
+        self.sizes = (accounts, sessions, instruments)
+        self.accounts = [AccountLimits() for _ in range(accounts)]
+        self.sessions = [SessionLimits() for _ in range(sessions)]
+        self.instruments = [InstrumentLimits() for _ in range(instruments)]
+        self.positions = {(a, i): PositionLimits() for a in range(accounts)
+                          for i in range(instruments)}
+
+
+@dataclass
+class Bucket:
+    credit: int | None = None  # None: never limited yet, full
+    last: int = 0
+
+    def take(self, interval, burst, now):
+        if interval == 0:
+            return True
+        if now > self.last:
+            self.credit += now - self.last
+            self.last = now
+        self.credit = min(self.credit, interval * burst)
+        if self.credit < interval:
+            return False
+        self.credit -= interval
+        return True
+
+    def fit(self, interval, burst):
+        """A new limits record: no more credit than the new bucket holds."""
+        if interval != 0:
+            cap = interval * burst
+            self.credit = cap if self.credit is None else min(self.credit, cap)
+
+
+@dataclass
+class Open:
+    id: int
+    account: int
+    session: int
+    instrument: int
+    side: int
+    price: int
+    leaves: int
+
+
+@dataclass
+class ModelRisk:
+    limits: ModelLimits
+    max_orders: int
+    killed_all: bool = False
+    killed_sessions: set = field(default_factory=set)
+    killed_accounts: set = field(default_factory=set)
+    disconnected: set = field(default_factory=set)
+    halted: set = field(default_factory=set)
+    last_trade: dict = field(default_factory=dict)
+    orders: dict = field(default_factory=dict)      # id -> Open
+    position: dict = field(default_factory=dict)    # (account, instrument) -> shares
+    net_bought: dict = field(default_factory=dict)  # account -> notional
+
+    def __post_init__(self):
+        n_sessions = self.limits.sizes[1]
+        self.msgs = [Bucket() for _ in range(n_sessions)]
+        self.order_buckets = [Bucket() for _ in range(n_sessions)]
+        self._fit_buckets()
+
+    def _fit_buckets(self):
+        for s, lim in enumerate(self.limits.sessions):
+            self.msgs[s].fit(lim.msg_interval_ns, lim.msg_burst)
+            self.order_buckets[s].fit(lim.order_interval_ns, lim.order_burst)
+
+    def swap_limits(self, limits: ModelLimits) -> bool:
+        if limits.sizes != self.limits.sizes:
+            return False
+        self.limits = copy.deepcopy(limits)
+        self._fit_buckets()
+        return True
+
+    # ---- what the checks read ----
+
+    def open_of(self, **match):
+        return [o for o in self.orders.values()
+                if all(getattr(o, k) == v for k, v in match.items())]
+
+    def open_buy_notional(self, account):
+        return sum(o.leaves * o.price for o in self.open_of(account=account, side=BUY))
+
+    def open_qty(self, account, instrument, side):
+        return sum(o.leaves for o in self.open_of(account=account, instrument=instrument,
+                                                  side=side))
+
+    def collar(self, instrument):
+        lim = self.limits.instruments[instrument]
+        ref = lim.ref_price
+        if lim.ref_last_trade and self.last_trade.get(instrument):
+            ref = self.last_trade[instrument]
+        bands = []
+        if lim.collar_bp:
+            bands.append(ref * lim.collar_bp // 10000)
+        if lim.collar_ticks:
+            bands.append(lim.collar_ticks * lim.tick_size)
+        if ref == 0 or not bands:
+            return None
+        return ref - min(bands), ref + min(bands)
+
+    # ---- messages ----
+
+    def order(self, id, account, session, instrument, side, price, qty, time_ns):
+        reason = self._verdict(id, account, session, instrument, side, price, qty, time_ns)
+        if reason == "ok":
+            self.orders[id] = Open(id, account, session, instrument, side, price, qty)
+        return reason
+
+    def _verdict(self, id, account, session, instrument, side, price, qty, now):
+        accounts, sessions, instruments = self.limits.sizes
+        if not (account < accounts and session < sessions and instrument < instruments
+                and side in (BUY, SELL) and qty > 0 and price > 0):
+            return "invalid"
+        if self.killed_all:
+            return "killed_all"
+        if session in self.killed_sessions:
+            return "killed_session"
+        if account in self.killed_accounts:
+            return "killed_account"
+        if session in self.disconnected:
+            return "disconnected"
+        sl = self.limits.sessions[session]
+        if not self.msgs[session].take(sl.msg_interval_ns, sl.msg_burst, now):
+            return "message_rate"
+        if not self.order_buckets[session].take(sl.order_interval_ns, sl.order_burst, now):
+            return "order_rate"
+        if id in self.orders:
+            return "duplicate_id"
+        al = self.limits.accounts[account]
+        il = self.limits.instruments[instrument]
+        pl = self.limits.positions[account, instrument]
+        if pl.restricted:
+            return "restricted"
+        if instrument in self.halted:
+            return "halted"
+        if qty % il.lot_size:
+            return "lot_size"
+        if price % il.tick_size:
+            return "tick_size"
+        if qty > al.max_order_qty:
+            return "max_qty"
+        collar = self.collar(instrument)
+        if collar and not collar[0] <= price <= collar[1]:
+            return "price_collar"
+        if price * qty > al.max_order_notional:
+            return "max_notional"
+        if len(self.open_of(account=account)) >= al.max_open_orders:
+            return "max_open_orders"
+        if len(self.orders) == self.max_orders:
+            return "orders_full"
+        held = self.position.get((account, instrument), 0)
+        if side == BUY:
+            used = self.net_bought.get(account, 0) + self.open_buy_notional(account)
+            if used + price * qty > al.credit_limit:
+                return "credit"
+            if held + self.open_qty(account, instrument, BUY) + qty > pl.max_long:
+                return "position_limit"
+            return "ok"
+        short = self.open_qty(account, instrument, SELL) + qty - held
+        if short > 0 and not al.short_sell:
+            return "short_sell"
+        if short > pl.max_short:
+            return "position_limit"
+        return "ok"
+
+    def message(self, session, time_ns):
+        if session >= self.limits.sizes[1]:
+            return "invalid"
+        sl = self.limits.sessions[session]
+        return "ok" if self.msgs[session].take(sl.msg_interval_ns, sl.msg_burst,
+                                               time_ns) else "message_rate"
+
+    def _take(self, id, qty) -> Open | None:
+        o = self.orders.get(id)
+        if o is None or not 0 < qty <= o.leaves:
+            return None
+        o.leaves -= qty
+        if o.leaves == 0:
+            del self.orders[id]
+        return o
+
+    def fill(self, id, qty, price) -> bool:
+        if price <= 0:
+            return False
+        o = self._take(id, qty)
+        if o is None:
+            return False
+        sign = 1 if o.side == BUY else -1
+        key = (o.account, o.instrument)
+        self.position[key] = self.position.get(key, 0) + sign * qty
+        self.net_bought[o.account] = self.net_bought.get(o.account, 0) + sign * qty * price
+        self.last_trade[o.instrument] = price
+        return True
+
+    def cancel(self, id, qty) -> bool:
+        return self._take(id, qty) is not None
+
+    def trade(self, instrument, price):
+        self.last_trade[instrument] = price
+
+    def halt(self, instrument, halted):
+        (self.halted.add if halted else self.halted.discard)(instrument)
+
+    def kill(self, scope, id, on) -> list[int]:
+        flags = {SCOPE_SESSION: self.killed_sessions, SCOPE_ACCOUNT: self.killed_accounts}
+        if scope == SCOPE_ALL:
+            self.killed_all = on
+        else:
+            (flags[scope].add if on else flags[scope].discard)(id)
+        if not on:
+            return []
+        match = {SCOPE_ALL: {}, SCOPE_SESSION: {"session": id},
+                 SCOPE_ACCOUNT: {"account": id}}[scope]
+        return sorted(o.id for o in self.open_of(**match))
+
+    def disconnect(self, session) -> list[int]:
+        self.disconnected.add(session)
+        if not self.limits.sessions[session].cancel_on_disconnect:
+            return []
+        return sorted(o.id for o in self.open_of(session=session))
+
+    def connect(self, session):
+        self.disconnected.discard(session)
+
+    def account(self, account):
+        return {"open_buy_notional": self.open_buy_notional(account),
+                "net_bought": self.net_bought.get(account, 0),
+                "open_orders": len(self.open_of(account=account)),
+                "killed": int(account in self.killed_accounts)}
+
+    def position_of(self, account, instrument):
+        return {"position": self.position.get((account, instrument), 0),
+                "open_buy_qty": self.open_qty(account, instrument, BUY),
+                "open_sell_qty": self.open_qty(account, instrument, SELL)}
