@@ -6,7 +6,12 @@
 static uint64_t
 level_key(uint32_t symbol, enum book_side side, uint32_t price)
 {
-	return (uint64_t)symbol << 33 | (uint64_t)side << 32 | price;
+	/* The low half is the price shifted by a spread of the book's id, so a
+	 * book's neighbouring prices sit in neighbouring slots of the index
+	 * (its low bits are the slot) while books land far apart. The high half
+	 * names the book, keeping keys unique. */
+	uint32_t book = symbol << 1 | side;
+	return (uint64_t)book << 32 | (uint32_t)(price + book * 0x9E3779B9u);
 }
 
 int
@@ -21,7 +26,7 @@ itch_order_book_init(struct itch_order_book *b, uint32_t max_orders, uint32_t ma
 	b->ends = table_alloc((size_t)max_symbols * 2 * sizeof(*b->ends));
 	if (b->orders == NULL || b->levels == NULL || b->ends == NULL ||
 	    u64_hash_init(&b->order_index, max_orders, 1) != 0 ||
-	    u64_hash_init(&b->level_index, max_orders, 0) != 0) {
+	    u64_hash_init(&b->level_index, max_orders, 1) != 0) {
 		itch_order_book_free(b);
 		return -1;
 	}

@@ -19,13 +19,14 @@ struct u64_hash {
 	struct u64_hash_slot *slots;
 	uint64_t mask;
 	unsigned shift;  /* 64 - log2(capacity) */
-	int sequential;  /* keys arrive in sequence: index by their low bits */
+	int sequential;  /* index by the keys' low bits */
 };
 
 /* Capacity is rounded up to a power of two at least twice max_entries.
- * sequential: keys are mostly handed out in order (ITCH order references),
- * so their low bits put recent keys in neighbouring slots, which keeps the
- * working set in cache; other keys are spread by Fibonacci hashing. */
+ * sequential: the keys' low bits already put keys used together in
+ * neighbouring slots (order references handed out in sequence, a book's
+ * nearby prices), which keeps the working set in cache; other keys are
+ * spread by Fibonacci hashing. */
 int u64_hash_init(struct u64_hash *h, uint32_t max_entries, int sequential);
 void u64_hash_free(struct u64_hash *h);
 
