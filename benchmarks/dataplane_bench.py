@@ -33,9 +33,7 @@ def start(hugepages: bool, memory_mb: int):
     class Eal:
         main_lcore, lcores, file_prefix, extra_args = 0, (WORKER,), "colo-bench", ()
     Eal.memory_mb = memory_mb
-    args = eal.eal_args(Eal, ["net_null0"], hugepages=hugepages)
-    keep = [ffi.new("char[]", a.encode()) for a in args]
-    if lib.colo_eal_init(len(args), ffi.new("char *[]", keep)) < 0:
+    if not eal.init(eal.eal_args(Eal, ["net_null0"], hugepages=hugepages), Eal.file_prefix):
         raise SystemExit("EAL did not start")
 
 
@@ -101,7 +99,7 @@ def main():
                       "burst_p99_ns": pct[0.99], "burst_p999_ns": pct[0.999]}))
     lib.colo_port_close(ring)
     lib.colo_port_close(null_port)
-    lib.colo_eal_cleanup()
+    eal.cleanup("colo-bench")
 
 
 if __name__ == "__main__":

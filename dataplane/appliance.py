@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import os
-import shutil
 import threading
 from zoneinfo import ZoneInfo
 
 from dataplane import eal
 from dataplane._colo import ffi, lib
 from dataplane.binding import counters_snapshot
-from dataplane.telemetry import runtime_dir
 from hwconfig.placement import place, uses_auto
 from hwconfig.topology import discover
 
@@ -67,11 +64,7 @@ class Appliance:
             raise DataplaneError(str(e)) from None
         args = eal.eal_args(cfg.eal, [p.device for p in cfg.ports.values()],
                             hugepages=self.hugepages)
-        # With --no-shconf EAL does not create its runtime directory, and its
-        # telemetry socket (colo status, /colo/md) needs one.
-        os.makedirs(runtime_dir(cfg.eal.file_prefix), mode=0o700, exist_ok=True)
-        self._argv_keep = [ffi.new("char[]", a.encode()) for a in args]
-        if lib.colo_eal_init(len(args), ffi.new("char *[]", self._argv_keep)) < 0:
+        if not eal.init(args, cfg.eal.file_prefix):
             raise DataplaneError("EAL initialization failed (see the message above); "
                                  f"arguments: {' '.join(args[1:])}")
         self._eal_up = True
@@ -170,8 +163,6 @@ class Appliance:
             lib.colo_mempool_free(self._pool)
             self._pool = ffi.NULL
         if self._eal_up:
-            lib.colo_eal_cleanup()
+            eal.cleanup(self.config.eal.file_prefix)
             self._eal_up = False
-            # EAL leaves its runtime directory (and the telemetry socket, until exit).
-            shutil.rmtree(runtime_dir(self.config.eal.file_prefix), ignore_errors=True)
         return final

@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 from hwconfig.hugepages import usable_hugepage_mb
+
+# EAL keeps pointers into its argv for the life of the process.
+_argv_alive: list = []
 
 
 def is_vdev(device: str) -> bool:
@@ -63,3 +67,28 @@ def pin_control_threads():
             os.sched_setaffinity(int(task), housekeeping)
         except OSError:  # a thread that has just ended
             pass
+
+
+def runtime_dir(file_prefix: str) -> str:
+    """Where EAL keeps an appliance's sockets (its own rule, per user)."""
+    base = "/var/run" if os.geteuid() == 0 else os.environ.get("XDG_RUNTIME_DIR", "/tmp")
+    return f"{base}/dpdk/{file_prefix}"
+
+
+def init(args: list[str], file_prefix: str) -> bool:
+    """Starts EAL once for this process; False if it failed (EAL said why)."""
+    from dataplane._colo import ffi, lib
+
+    # With --no-shconf EAL does not create its runtime directory, and its
+    # telemetry socket (colo status, /colo/md) needs one.
+    os.makedirs(runtime_dir(file_prefix), mode=0o700, exist_ok=True)
+    _argv_alive[:] = [ffi.new("char[]", a.encode()) for a in args]
+    return lib.colo_eal_init(len(args), ffi.new("char *[]", _argv_alive)) >= 0
+
+
+def cleanup(file_prefix: str):
+    """EAL's cleanup, then its runtime directory, which it leaves behind."""
+    from dataplane._colo import lib
+
+    lib.colo_eal_cleanup()
+    shutil.rmtree(runtime_dir(file_prefix), ignore_errors=True)

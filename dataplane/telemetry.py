@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 
-
-def runtime_dir(file_prefix: str) -> str:
-    """Where EAL keeps an appliance's sockets (its own rule, per user)."""
-    base = "/var/run" if os.geteuid() == 0 else os.environ.get("XDG_RUNTIME_DIR", "/tmp")
-    return f"{base}/dpdk/{file_prefix}"
+from dataplane.eal import runtime_dir
 
 
 def query(file_prefix: str, command: str = "/colo/md", timeout: float = 2.0) -> dict:
