@@ -66,7 +66,7 @@ def main():
     forward_pps, stage_pps, hist = [], [], None
     for _ in range(a.repeat):
         forward_pps.append(timed(lambda: lib.colo_forward_launch(WORKER, ring, null_port, n),
-                                 lambda: lib.colo_forward_wait(WORKER)))
+                                 lambda: lib.colo_lcore_wait(WORKER)))
         params = ffi.new("struct md_stage_params *")
         params.lines[0].port_id = ring
         params.lines[0].group = int.from_bytes(bytes(map(int, GROUP.split("."))), "big")

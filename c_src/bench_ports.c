@@ -13,6 +13,7 @@
 
 #include "colo.h"
 #include "eal_ports.h"
+#include "matching_book.h"
 
 #define BURST 32
 
@@ -92,7 +93,94 @@ colo_forward_launch(unsigned lcore, uint16_t rx_port, uint16_t tx_port, uint64_t
 }
 
 int
-colo_forward_wait(unsigned lcore)
+colo_lcore_wait(unsigned lcore)
 {
 	return rte_eal_wait_lcore(lcore);
+}
+
+struct rte_ring *
+colo_report_ring_create(const char *name, unsigned count)
+{
+	struct rte_ring *r = rte_ring_create_elem(name, sizeof(struct match_report), count,
+						  (int)rte_socket_id(),
+						  RING_F_SP_ENQ | RING_F_SC_DEQ);
+
+	if (r == NULL)
+		fprintf(stderr, "report ring %s of %u: %s\n", name, count, rte_strerror(rte_errno));
+	return r;
+}
+
+/* The matching core's side: reports gather in a burst that goes into the
+ * ring when full and at the end, as a stage sends once per rx burst; it
+ * waits for room rather than drop any. */
+struct report_batch {
+	struct rte_ring *ring;
+	unsigned n;
+	struct match_report burst[BURST];
+};
+
+static void
+batch_flush(struct report_batch *b)
+{
+	for (unsigned done = 0; done < b->n;)
+		done += rte_ring_enqueue_burst_elem(b->ring, b->burst + done, sizeof(b->burst[0]),
+						    b->n - done, NULL);
+	b->n = 0;
+}
+
+static void
+batch_sink(void *ctx, const struct match_report *reports, int n)
+{
+	struct report_batch *b = ctx;
+
+	for (int i = 0; i < n; i++) {
+		if (b->n == BURST)
+			batch_flush(b);
+		b->burst[b->n++] = reports[i];
+	}
+}
+
+int
+colo_match_run_to_ring(struct match_book *b, const struct match_command *cmds, size_t n,
+		       struct match_report *out, uint32_t room, struct rte_ring *ring)
+{
+	struct report_batch batch = {.ring = ring, .n = 0};
+	int ret = match_replay(b, cmds, n, out, room, batch_sink, &batch);
+	struct match_report end = {.type = MATCH_REPORT_TYPE_N}; /* the consumer's stop mark */
+
+	batch_sink(&batch, &end, 1);
+	batch_flush(&batch);
+	return ret;
+}
+
+static struct {
+	struct rte_ring *ring;
+	struct match_totals *totals;
+} drain;
+
+static int
+drain_main(void *arg)
+{
+	struct match_report burst[BURST];
+
+	(void)arg;
+	for (;;) {
+		unsigned n = rte_ring_dequeue_burst_elem(drain.ring, burst, sizeof(burst[0]), BURST,
+							 NULL);
+		for (unsigned i = 0; i < n; i++) {
+			if (burst[i].type == MATCH_REPORT_TYPE_N) {
+				match_totals_add(drain.totals, burst, (int)i);
+				return 0;
+			}
+		}
+		match_totals_add(drain.totals, burst, (int)n);
+	}
+}
+
+int
+colo_report_drain_launch(unsigned lcore, struct rte_ring *ring, struct match_totals *totals)
+{
+	drain.ring = ring;
+	drain.totals = totals;
+	return rte_eal_remote_launch(drain_main, NULL, lcore);
 }

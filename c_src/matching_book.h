@@ -81,4 +81,11 @@ match_crosses(uint8_t side, int64_t limit, int64_t resting)
 	return side == MATCH_BUY ? resting <= limit : resting >= limit;
 }
 
+/* The benchmark driver's parts: where each message's reports go, and the
+ * tally a consumer keeps of them. */
+typedef void match_report_sink(void *ctx, const struct match_report *reports, int n);
+int match_replay(struct match_book *b, const struct match_command *cmds, size_t n,
+		struct match_report *out, uint32_t room, match_report_sink *sink, void *ctx);
+void match_totals_add(struct match_totals *totals, const struct match_report *reports, int n);
+
 #endif

@@ -21,9 +21,20 @@ prefetch_order(const struct match_book *b, const struct match_command *c)
 		__builtin_prefetch(&b->orders[slot]);
 }
 
+void
+match_totals_add(struct match_totals *totals, const struct match_report *reports, int n)
+{
+	totals->reports += (uint64_t)n;
+	for (int r = 0; r < n; r++) {
+		totals->by_type[reports[r].type]++;
+		if (reports[r].type == MATCH_FILL)
+			totals->traded_qty += reports[r].qty;
+	}
+}
+
 int
-match_run(struct match_book *b, const struct match_command *cmds, size_t n,
-	  struct match_report *out, uint32_t room, struct match_totals *totals)
+match_replay(struct match_book *b, const struct match_command *cmds, size_t n,
+	     struct match_report *out, uint32_t room, match_report_sink *sink, void *ctx)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (i + 2 < n)
@@ -33,13 +44,21 @@ match_run(struct match_book *b, const struct match_command *cmds, size_t n,
 		int written = match_apply(b, &cmds[i], out, room);
 		if (written < 0)
 			return -1;
-		totals->messages++;
-		totals->reports += written;
-		for (int r = 0; r < written; r++) {
-			totals->by_type[out[r].type]++;
-			if (out[r].type == MATCH_FILL)
-				totals->traded_qty += out[r].qty;
-		}
+		sink(ctx, out, written);
 	}
 	return 0;
+}
+
+static void
+totals_sink(void *totals, const struct match_report *reports, int n)
+{
+	((struct match_totals *)totals)->messages++;
+	match_totals_add(totals, reports, n);
+}
+
+int
+match_run(struct match_book *b, const struct match_command *cmds, size_t n,
+	  struct match_report *out, uint32_t room, struct match_totals *totals)
+{
+	return match_replay(b, cmds, n, out, room, totals_sink, totals);
 }

@@ -116,14 +116,25 @@ class MatchingBook:
     def live_orders(self) -> int:
         return lib.match_live_orders(self._book)
 
-    def run(self, commands: np.ndarray) -> dict:
+    def run(self, commands: np.ndarray, report_ring=None, drain_lcore: int = 1) -> dict:
         """Replays a COMMAND_DTYPE array in C, one message at a time; returns
-        the totals (messages, reports, traded_qty, by report type)."""
+        the totals (messages, reports, traded_qty, by report type). With a
+        report ring (colo_report_ring_create; EAL running), the reports go
+        through it to a drain on drain_lcore, which keeps the totals."""
         if commands.dtype != COMMAND_DTYPE or not commands.flags.c_contiguous:
             raise TypeError("commands must be a contiguous COMMAND_DTYPE array")
         totals = ffi.new("struct match_totals *")
         cmds = ffi.cast("struct match_command *", ffi.from_buffer(commands))
-        if lib.match_run(self._book, cmds, len(commands), self._out, self._room, totals) != 0:
+        if report_ring is None:
+            ret = lib.match_run(self._book, cmds, len(commands), self._out, self._room, totals)
+        else:
+            if lib.colo_report_drain_launch(drain_lcore, report_ring, totals) != 0:
+                raise RuntimeError(f"cannot launch the report drain on lcore {drain_lcore}")
+            ret = lib.colo_match_run_to_ring(self._book, cmds, len(commands), self._out,
+                                             self._room, report_ring)
+            lib.colo_lcore_wait(drain_lcore)
+            totals.messages = len(commands) if ret == 0 else 0
+        if ret != 0:
             raise ValueError("the engine refused a command")
         return {"messages": totals.messages, "reports": totals.reports,
                 "traded_qty": totals.traded_qty,

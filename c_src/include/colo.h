@@ -180,7 +180,8 @@ unsigned colo_frames_send(uint16_t port, struct rte_mempool *mp, const uint8_t *
 /* Bare forwarding on lcore: rx burst from rx_port, tx burst to tx_port,
  * until n packets have passed. */
 int colo_forward_launch(unsigned lcore, uint16_t rx_port, uint16_t tx_port, uint64_t n);
-int colo_forward_wait(unsigned lcore);
+/* Waits for what was launched on lcore (forwarder or report drain). */
+int colo_lcore_wait(unsigned lcore);
 
 /* ==== Matching engine (c_src/matching_*.c): one price-time book per
  * instrument, plain C, no DPDK. One writer per book. Time is passed in;
@@ -323,6 +324,14 @@ int match_apply(struct match_book *b, const struct match_command *c,
  * adds them up in *totals; returns 0, or -1 at the first command refused. */
 int match_run(struct match_book *b, const struct match_command *cmds, size_t n,
 		struct match_report *out, uint32_t room, struct match_totals *totals);
+/* The same replay with the reports handed to another core, as a stage hands
+ * them to the gateway: each goes through an SP/SC ring of report records to
+ * a drain on lcore that adds them up in *totals (EAL needed). */
+struct rte_ring;
+struct rte_ring *colo_report_ring_create(const char *name, unsigned count);
+int colo_report_drain_launch(unsigned lcore, struct rte_ring *ring, struct match_totals *totals);
+int colo_match_run_to_ring(struct match_book *b, const struct match_command *cmds, size_t n,
+		struct match_report *out, uint32_t room, struct rte_ring *ring);
 
 /* ==== Pre-trade risk (c_src/risk_*.c): plain C, no DPDK, one writer. Small
  * integer ids for accounts, sessions and instruments, sizes fixed when the
