@@ -39,7 +39,8 @@ itch_normalizer_init(struct itch_normalizer *n, const struct itch_normalizer_par
 {
 	memset(n, 0, sizeof(*n));
 	n->symbols = calloc(p->max_symbols, sizeof(*n->symbols));
-	if (n->symbols == NULL || u64_hash_init(&n->symbol_index, p->max_symbols, 0) != 0 ||
+	n->by_locate = calloc(UINT16_MAX + 1, sizeof(*n->by_locate));
+	if (n->symbols == NULL || n->by_locate == NULL || u64_hash_init(&n->symbol_index, p->max_symbols, 0) != 0 ||
 	    itch_order_book_init(&n->book, p->max_orders, p->max_symbols) != 0) {
 		itch_normalizer_free(n);
 		return -1;
@@ -57,7 +58,9 @@ itch_normalizer_free(struct itch_normalizer *n)
 	itch_order_book_free(&n->book);
 	u64_hash_free(&n->symbol_index);
 	free(n->symbols);
+	free(n->by_locate);
 	n->symbols = NULL;
+	n->by_locate = NULL;
 }
 
 static uint32_t
@@ -66,6 +69,7 @@ symbol_add(struct itch_normalizer *n, uint64_t stock, uint32_t id)
 	if (n->n_symbols == n->max_symbols)
 		return BOOK_NONE;
 	uint32_t s = n->n_symbols++;
+	n->symbols[s].name = stock;
 	n->symbols[s].id = id;
 	if (id >= n->next_symbol_id)
 		n->next_symbol_id = id + 1;
@@ -83,18 +87,26 @@ itch_normalizer_set_symbol_id(struct itch_normalizer *n, const char stock[8], ui
 	return symbol_add(n, key, id) == BOOK_NONE ? -1 : 0;
 }
 
-/* The symbol's index, assigning the next id on first sight. */
+/* The index of the symbol message m names at stock, assigning the next id on
+ * first sight. The exchange's stock locate code is tried first: one load and
+ * a compare of the name, which the hash lookup is only the fallback for. */
 static inline uint32_t
-symbol_lookup(struct itch_normalizer *n, const uint8_t *stock)
+symbol_lookup(struct itch_normalizer *n, const uint8_t *m, const uint8_t *stock)
 {
 	uint64_t key = raw64(stock);
-	uint32_t s = u64_hash_get(&n->symbol_index, key);
+	uint32_t *cached = &n->by_locate[rd16(m + 1)];
 
-	if (s != U64_HASH_EMPTY)
-		return s;
-	s = symbol_add(n, key, n->next_symbol_id);
-	if (s == BOOK_NONE)
-		n->counters->msg_events[COLO_MSG_SYMBOLS_FULL]++;
+	if (*cached != 0 && n->symbols[*cached - 1].name == key)
+		return *cached - 1;
+	uint32_t s = u64_hash_get(&n->symbol_index, key);
+	if (s == U64_HASH_EMPTY) {
+		s = symbol_add(n, key, n->next_symbol_id);
+		if (s == BOOK_NONE) {
+			n->counters->msg_events[COLO_MSG_SYMBOLS_FULL]++;
+			return s;
+		}
+	}
+	*cached = s + 1;
 	return s;
 }
 
@@ -133,7 +145,7 @@ quote_if_changed(struct itch_normalizer *n, struct colo_tick *t, uint64_t ts, ui
 static struct colo_tick *
 apply_add(struct itch_normalizer *n, const uint8_t *m, uint64_t ts, struct colo_tick *t)
 {
-	uint32_t s = symbol_lookup(n, m + 24);
+	uint32_t s = symbol_lookup(n, m, m + 24);
 	uint8_t side_code = m[19];
 	uint32_t shares = rd32(m + 20);
 
@@ -239,12 +251,12 @@ itch_normalizer_apply(struct itch_normalizer *n, const uint8_t *m, uint16_t len,
 		t = tick(t, ts, 0, 0, 0, m[11], 'S');
 		break;
 	case 'R':
-		s = symbol_lookup(n, m + 11);
+		s = symbol_lookup(n, m, m + 11);
 		if (s != BOOK_NONE)
 			t = tick(t, ts, n->symbols[s].id, (int64_t)raw64(m + 11), rd32(m + 21), ' ', 'R');
 		break;
 	case 'H':
-		s = symbol_lookup(n, m + 11);
+		s = symbol_lookup(n, m, m + 11);
 		if (s != BOOK_NONE)
 			t = tick(t, ts, n->symbols[s].id, 0, 0, m[19], 'H');
 		break;
@@ -270,13 +282,13 @@ itch_normalizer_apply(struct itch_normalizer *n, const uint8_t *m, uint16_t len,
 		t = apply_replace(n, m, ts, t);
 		break;
 	case 'P':
-		s = symbol_lookup(n, m + 24);
+		s = symbol_lookup(n, m, m + 24);
 		if (s != BOOK_NONE)
 			t = tick(t, ts, n->symbols[s].id, (int64_t)rd32(m + 32) * COLO_ITCH_PRICE_SCALE,
 				 rd32(m + 20), m[19] == 'B' ? 'S' : m[19] == 'S' ? 'B' : ' ', 'T');
 		break;
 	case 'Q':
-		s = symbol_lookup(n, m + 19);
+		s = symbol_lookup(n, m, m + 19);
 		if (s != BOOK_NONE && rd64(m + 11) > 0)
 			t = tick(t, ts, n->symbols[s].id, (int64_t)rd32(m + 27) * COLO_ITCH_PRICE_SCALE,
 				 saturate32(rd64(m + 11)), ' ', 'T');

@@ -12,6 +12,7 @@
 #define ITCH_MAX_TICKS_PER_MSG 2
 
 struct itch_symbol {
+	uint64_t name; /* the 8 raw stock bytes */
 	uint32_t id;
 };
 
@@ -19,6 +20,7 @@ struct itch_normalizer {
 	struct itch_order_book book;
 	struct u64_hash symbol_index; /* 8 raw stock bytes -> symbols[] */
 	struct itch_symbol *symbols;
+	uint32_t *by_locate;          /* ITCH stock locate -> symbols[] + 1; 0: not seen */
 	uint32_t n_symbols, max_symbols;
 	uint32_t next_symbol_id;
 	uint64_t midnight_ns;
