@@ -174,27 +174,46 @@ apply_add(struct itch_normalizer *n, const uint8_t *m, uint64_t ts, struct colo_
 	return t;
 }
 
+/* A live order a message names, and its side's top before the message. */
+struct named_order {
+	uint32_t order, symbol, price;
+	enum book_side side;
+	struct book_top before;
+};
+
+/* False, counted as an orphan, when the reference is not on the book. */
+static inline int
+named_order_find(struct itch_normalizer *n, uint64_t ref, struct named_order *no)
+{
+	no->order = itch_order_book_find(&n->book, ref);
+	if (no->order == BOOK_NONE) {
+		n->counters->msg_events[COLO_MSG_ORPHAN_REF]++;
+		return 0;
+	}
+	const struct book_level *lv = itch_order_book_level_of(&n->book, no->order);
+	no->symbol = lv->symbol;
+	no->price = lv->price;
+	no->side = lv->side;
+	no->before = itch_order_book_top(&n->book, lv->symbol, lv->side);
+	return 1;
+}
+
 /* E, C, X, D: a trade (unless TRADE_NONE), the order reduced, a quote. */
 static struct colo_tick *
 apply_reduce(struct itch_normalizer *n, uint64_t ref, uint32_t shares, int64_t trade_price,
 	     uint64_t ts, struct colo_tick *t)
 {
-	uint32_t o = itch_order_book_find(&n->book, ref);
+	struct named_order no;
 
-	if (o == BOOK_NONE) {
-		n->counters->msg_events[COLO_MSG_ORPHAN_REF]++;
+	if (!named_order_find(n, ref, &no))
 		return t;
-	}
-	const struct book_level *lv = itch_order_book_level_of(&n->book, o);
-	uint32_t s = lv->symbol;
-	enum book_side side = lv->side;
-	struct book_top before = itch_order_book_top(&n->book, s, side);
 	if (trade_price == TRADE_AT_ORDER_PRICE)
-		trade_price = (int64_t)lv->price * COLO_ITCH_PRICE_SCALE;
+		trade_price = (int64_t)no.price * COLO_ITCH_PRICE_SCALE;
 	if (trade_price != TRADE_NONE)
-		t = tick(t, ts, n->symbols[s].id, trade_price, shares, aggressor_of(side), 'T');
-	itch_order_book_reduce(&n->book, ref, o, shares);
-	return quote_if_changed(n, t, ts, s, side, before);
+		t = tick(t, ts, n->symbols[no.symbol].id, trade_price, shares, aggressor_of(no.side),
+			 'T');
+	itch_order_book_reduce(&n->book, ref, no.order, shares);
+	return quote_if_changed(n, t, ts, no.symbol, no.side, no.before);
 }
 
 static struct colo_tick *
@@ -202,24 +221,18 @@ apply_replace(struct itch_normalizer *n, const uint8_t *m, uint64_t ts, struct c
 {
 	uint64_t orig = rd64(m + 11), new_ref = rd64(m + 19);
 	uint32_t shares = rd32(m + 27);
-	uint32_t o = itch_order_book_find(&n->book, orig);
+	struct named_order no;
 
-	if (o == BOOK_NONE) {
-		n->counters->msg_events[COLO_MSG_ORPHAN_REF]++;
+	if (!named_order_find(n, orig, &no))
 		return t;
-	}
-	const struct book_level *lv = itch_order_book_level_of(&n->book, o);
-	uint32_t s = lv->symbol;
-	enum book_side side = lv->side;
-	struct book_top before = itch_order_book_top(&n->book, s, side);
-	itch_order_book_reduce(&n->book, orig, o, UINT32_MAX);
+	itch_order_book_reduce(&n->book, orig, no.order, UINT32_MAX);
 	if (shares == 0)
 		n->counters->msg_events[COLO_MSG_ZERO_SHARES]++;
-	else if (itch_order_book_add(&n->book, new_ref, s, side, rd32(m + 31), shares) ==
+	else if (itch_order_book_add(&n->book, new_ref, no.symbol, no.side, rd32(m + 31), shares) ==
 		 BOOK_DUPLICATE_REF)
 		n->counters->msg_events[COLO_MSG_DUPLICATE_REF]++;
 	/* BOOK_FULL cannot happen: the original order's slot was just freed. */
-	return quote_if_changed(n, t, ts, s, side, before);
+	return quote_if_changed(n, t, ts, no.symbol, no.side, no.before);
 }
 
 unsigned
