@@ -502,4 +502,29 @@ int risk_position(const struct risk *r, uint32_t account, uint32_t instrument,
 void risk_run(struct risk *r, const struct risk_order *orders, size_t n, uint64_t *by_reason);
 uint64_t risk_lookup_run(const struct risk *r, const struct risk_order *orders, size_t n);
 
+/* ==== Order entry: inbound OUCH 5.0 order messages (docs/order-entry.md),
+ * parsed without EAL (c_src/ouch_order.c). ==== */
+
+enum ouch_parse_result { OUCH_OK, OUCH_UNKNOWN_TYPE, OUCH_BAD_LENGTH, OUCH_BAD_APPENDAGE };
+
+struct ouch_order_msg {
+	uint8_t type;                /* 'O' enter, 'U' replace, 'X' cancel, 'C' mass cancel */
+	uint32_t user_ref_num;
+	uint32_t orig_user_ref_num;  /* replace: the order replaced */
+	uint8_t side;
+	uint32_t quantity;
+	char symbol[8];
+	uint64_t price;              /* 4 implied decimals */
+	uint8_t time_in_force, display, capacity, intermarket_sweep, cross_type;
+	char cl_ord_id[14];
+	char firm[4];
+	uint32_t min_qty;            /* appendage options, each with its has_ flag */
+	uint16_t group_id;
+	uint8_t post_only, self_trade;
+	uint8_t has_min_qty, has_post_only, has_group_id, has_self_trade;
+};
+
+/* Parses exactly one message of len bytes; returns an ouch_parse_result. */
+int ouch_order_parse(const uint8_t *msg, uint16_t len, struct ouch_order_msg *out);
+
 #endif
