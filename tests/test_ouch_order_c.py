@@ -1,13 +1,14 @@
-"""The C parser of inbound OUCH order messages (c_src/ouch_order.c), which the
-gateway stage will use, held to the Python codec (feedhandlers/ouch50.py):
-the same fields from the same bytes, and the same messages refused."""
+"""The C side of order entry the gateway stage will use, held to the Python
+codec (feedhandlers/ouch50.py): the inbound parser (c_src/ouch_order.c) reads
+the same fields from the same bytes and refuses the same messages, and the
+response writer (c_src/ouch_response.c) writes what the codec reads."""
 import random
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dataplane._colo import ffi, lib
-from feedhandlers.ouch50 import ORDERS
+from feedhandlers.ouch50 import ORDERS, RESPONSES
 
 u32 = st.integers(0, 2**32 - 1)
 alpha = lambda n: st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=0, max_size=n)  # noqa: E731
@@ -95,3 +96,47 @@ def test_refusals_say_why():
     bad_tag = enter[:-7] + bytes([5, 99]) + enter[-4:]
     assert c_parse(bad_tag)[0] == lib.OUCH_BAD_APPENDAGE
     assert c_parse(b"")[0] == lib.OUCH_UNKNOWN_TYPE
+
+
+RESPONSE_LAYOUTS = {chr(code): layout for code, layout in RESPONSES.layouts.items()}
+
+
+def response_fields(msg_type: str):
+    """A strategy for every field of one response type, by its layout."""
+    kinds = {"c": code, "Q": st.integers(0, 2**64 - 1), "I": u32, "H": st.integers(0, 65535)}
+    fields = RESPONSE_LAYOUTS[msg_type].fields
+    return st.fixed_dictionaries({name: kinds[kind] if kind in kinds else alpha(int(kind[:-1]))
+                                  for name, kind in fields})
+
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(sorted(RESPONSE_LAYOUTS)).flatmap(
+    lambda t: st.tuples(st.just(t), response_fields(t))))
+def test_c_writes_what_the_codec_reads(message):
+    msg_type, fields = message
+    r = ffi.new("struct ouch_response *")
+    r.type = ord(msg_type)
+    for name, kind in RESPONSE_LAYOUTS[msg_type].fields:
+        value = fields[name]
+        if kind == "c":
+            setattr(r, name, ord(value))
+        elif kind.endswith("s"):
+            ffi.memmove(getattr(r, name), value.encode().ljust(int(kind[:-1])), int(kind[:-1]))
+        else:
+            setattr(r, name, value)
+    buf = ffi.new("uint8_t[]", 128)
+    n = lib.ouch_response_write(buf, 128, r)
+    expected = {"type": msg_type, **fields}
+    if RESPONSE_LAYOUTS[msg_type].tail == "appendage":
+        expected["appendage"] = {}
+    assert RESPONSES.decode(bytes(ffi.buffer(buf, n))) == expected
+
+
+def test_response_write_refuses_unknown_types_and_short_buffers():
+    r = ffi.new("struct ouch_response *", {"type": ord("E")})
+    buf = ffi.new("uint8_t[]", 64)
+    assert lib.ouch_response_write(buf, 64, r) == RESPONSES.min_length("E")
+    assert lib.ouch_response_write(buf, RESPONSES.min_length("E") - 1, r) == -1
+    r.type = ord("Z")
+    assert lib.ouch_response_write(buf, 64, r) == -1

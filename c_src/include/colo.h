@@ -527,4 +527,27 @@ struct ouch_order_msg {
 /* Parses exactly one message of len bytes; returns an ouch_parse_result. */
 int ouch_order_parse(const uint8_t *msg, uint16_t len, struct ouch_order_msg *out);
 
+/* An outbound response: the fields its type uses (see docs/order-entry.md). */
+struct ouch_response {
+	uint8_t type;                /* 'S', 'A', 'U', 'C', 'E', 'J' */
+	uint64_t timestamp;          /* ns since midnight */
+	uint32_t user_ref_num;
+	uint32_t orig_user_ref_num;
+	uint8_t side;
+	uint32_t quantity;
+	char symbol[8];
+	uint64_t price;
+	uint8_t time_in_force, display, capacity, intermarket_sweep, cross_type, order_state;
+	uint64_t order_ref;
+	char cl_ord_id[14];
+	uint8_t event_code;          /* 'S' */
+	uint16_t reason;             /* 'C': the cancel reason (a letter); 'J': the reject reason */
+	uint8_t liquidity_flag;      /* 'E' */
+	uint64_t match_number;       /* 'E' */
+};
+
+/* Writes the response into buf; returns its length, or -1 for an unknown
+ * type or too little room. */
+int ouch_response_write(uint8_t *buf, uint16_t room, const struct ouch_response *r);
+
 #endif
