@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import decimal
 import ipaddress
 import os
 import re
@@ -133,6 +134,7 @@ class _Related:
         return value
 
 
+PRICE_UNITS_PER_DOLLAR = 10_000  # order-path prices: OUCH's 4 implied decimals
 AUTO = 'auto'  # an lcore the planner picks (hwconfig.placement)
 
 
@@ -278,6 +280,33 @@ def _hugepages(value: Any) -> str:
     return value
 
 
+def _price_units(value: Any) -> int:
+    """Dollars with at most 4 decimals -> integer units of $0.0001 (OUCH's)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError(value)
+    try:
+        amount = decimal.Decimal(str(value))
+    except decimal.InvalidOperation:
+        raise ValueError(value) from None
+    if not amount.is_finite() or amount <= 0 or amount.as_tuple().exponent < -4:
+        raise ValueError(value)
+    return int(amount * PRICE_UNITS_PER_DOLLAR)
+
+
+def _basis_points(value: Any) -> int:
+    """A percentage with at most 2 decimals -> hundredths of a percent."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(value)
+    amount = decimal.Decimal(str(value))
+    if not 0 < amount <= 100 or amount.as_tuple().exponent < -2:
+        raise ValueError(value)
+    return int(amount * 100)
+
+
+def _ipv4_network(text: str) -> str:
+    return str(ipaddress.IPv4Network(text, strict=True))
+
+
 def _ipv4(text: str) -> str:
     return str(ipaddress.IPv4Address(text))
 
@@ -294,6 +323,11 @@ def _time_zone(name: str) -> str:
     except (LookupError, OSError) as error:  # not found; a directory such as America
         raise ValueError(name) from error
     return name
+
+
+def _known_account(name: str, scope: ChainMap) -> str | None:
+    names = [account.name for account in scope['accounts']]
+    return None if name in names else f'one of the accounts {names}'
 
 
 def _known_port(name: str, scope: ChainMap) -> str | None:
@@ -331,6 +365,11 @@ _PORT = _Related('the name of a port in ports', _NAME, _known_port)
 _STAGE_LCORE = _Related('an lcore in eal.lcores', _LCORE, _datapath_lcore)
 _WORKER_LCORE = _Related('an lcore other than main_lcore', _LCORE, _not_main_lcore)
 _BOOL = _Scalar('true or false', _where(lambda value: isinstance(value, bool)), typed=True)
+_PRICE = _Scalar('an amount in dollars above 0 with at most 4 decimals', _price_units, typed=True)
+_PERCENT = _Scalar('a percentage above 0 and at most 100, with at most 2 decimals', _basis_points,
+                   typed=True)
+_COUNT = _integer(1, 2**32 - 1)
+_SHARES = _integer(0, 2**62)
 _DEVICE = _matching(
     'a PCI address like 0000:3b:00.0, or a vdev like net_pcap0,rx_pcap=feed.pcap '
     'of net_pcap, net_af_packet, net_af_xdp, net_ring, net_null or net_tap',
@@ -439,6 +478,43 @@ class MetricsConfig:
 class InstrumentConfig:
     symbol: str = _field(_matching('1 to 8 printable ASCII characters without spaces', r'[!-~]{1,8}'))
     id: int = _field(_integer(1, 2**32 - 1))
+    # For the order path; prices are kept in units of $0.0001 (OUCH's).
+    tick_size: int = _field(_PRICE, 100)  # $0.01
+    lot_size: int = _field(_COUNT, 1)
+    reference_price: int | None = _field(_PRICE, None)  # None: the last trade, once there is one
+    collar_percent: int | None = _field(_PERCENT, None)  # in hundredths of a percent once read
+    collar_ticks: int | None = _field(_COUNT, None)
+    restricted: bool = _field(_BOOL, False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccountConfig:
+    """Pre-trade limits of one trading account; None: no such limit."""
+    name: str = _field(_NAME)
+    credit_limit: int | None = _field(_PRICE, None)  # open buys plus net bought, in $0.0001
+    max_order_qty: int | None = _field(_COUNT, None)
+    max_order_notional: int | None = _field(_PRICE, None)
+    max_open_orders: int | None = _field(_COUNT, None)
+    short_selling: bool = _field(_BOOL, False)
+    max_long: int | None = _field(_SHARES, None)  # per instrument, open buys counted
+    max_short: int | None = _field(_SHARES, None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionConfig:
+    """An order-entry session (docs/order-entry.md) and its throttles."""
+    name: str = _field(_NAME)
+    username: str = _field(_matching('1 to 6 letters or digits', r'[A-Za-z0-9]{1,6}'))
+    password: str = _field(_matching('1 to 10 printable ASCII characters without spaces',
+                                     r'[!-~]{1,10}'))
+    account: str = _field(_Related('the name of an account in accounts', _NAME, _known_account))
+    allowed_sources: tuple[str, ...] = _field(
+        _List(_Scalar('an IPv4 network like 10.0.0.0/24', _ipv4_network),
+              'a list of one or more IPv4 networks clients may send from'))
+    max_messages_per_second: int | None = _field(_COUNT, None)
+    max_orders_per_second: int | None = _field(_COUNT, None)
+    burst: int = _field(_COUNT, 100)
+    cancel_on_disconnect: bool = _field(_BOOL, True)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -461,6 +537,11 @@ class Config:
     metrics: MetricsConfig = _section(MetricsConfig)
     instruments: tuple[InstrumentConfig, ...] = _field(
         _List(_Record(InstrumentConfig), 'a list of instruments', allow_empty=True, unique=('symbol', 'id')), ())
+    accounts: tuple[AccountConfig, ...] = _field(
+        _List(_Record(AccountConfig), 'a list of accounts', allow_empty=True, unique=('name',)), ())
+    sessions: tuple[SessionConfig, ...] = _field(
+        _List(_Record(SessionConfig), 'a list of order-entry sessions', allow_empty=True,
+              unique=('name', 'username')), ())
 
 
 def parse_config(text: str, path: str | os.PathLike = '<string>') -> Config:

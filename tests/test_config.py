@@ -90,7 +90,7 @@ BAD_CONFIGS = [
                  id='second output'),
     pytest.param(MINIMAL + 'metric: {prometheus_port: 9108}\n',
                  'colo.yaml:10: metric: unknown field (expected one of: eal, ports, mempool, feeds, outputs, '
-                 'stages, book, checksums, metrics, instruments)',
+                 'stages, book, checksums, metrics, instruments, accounts, sessions)',
                  id='unknown top-level key'),
     pytest.param("""\
         ports:
@@ -185,7 +185,7 @@ BAD_CONFIGS = [
                  "but found '<block mapping start>'",
                  id='YAML syntax error'),
     pytest.param('', 'colo.yaml:1: expected a mapping of eal, ports, mempool, feeds, outputs, stages, book, '
-                 'checksums, metrics, instruments, got None',
+                 'checksums, metrics, instruments, accounts, sessions, got None',
                  id='empty file'),
 ]
 
@@ -211,3 +211,54 @@ def test_missing_file(tmp_path, monkeypatch):
         load_config('nope.yaml')
     assert str(raised.value) == 'nope.yaml: cannot read config: No such file or directory'
     assert (raised.value.line, raised.value.field) == (None, None)
+
+
+ORDER_PATH = MINIMAL + """\
+instruments:
+  - {symbol: AAPL, id: 1, tick_size: 0.01, lot_size: 100, reference_price: 190.25, collar_percent: 7.5}
+  - {symbol: BRK.A, id: 2, tick_size: 1, collar_ticks: 50, restricted: true}
+accounts:
+  - {name: alpha, credit_limit: 5000000, max_order_qty: 10000, max_order_notional: 250000.5,
+     max_open_orders: 500, max_long: 20000, max_short: 0}
+  - {name: beta, short_selling: true}
+sessions:
+  - {name: s1, username: ALPHA1, password: secret, account: alpha, allowed_sources: [10.1.0.0/16],
+     max_messages_per_second: 20000, max_orders_per_second: 5000}
+"""
+
+
+def test_order_path_sections_read_prices_in_ouch_units(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path('colo.yaml').write_text(ORDER_PATH)
+    cfg = load_config('colo.yaml')
+    aapl, brk = cfg.instruments
+    assert (aapl.tick_size, aapl.lot_size, aapl.reference_price, aapl.collar_percent) == (100, 100, 1_902_500, 750)
+    assert (brk.tick_size, brk.collar_ticks, brk.restricted, brk.reference_price) == (10_000, 50, True, None)
+    alpha, beta = cfg.accounts
+    assert (alpha.credit_limit, alpha.max_order_notional, alpha.max_short) == (50_000_000_000, 2_500_005_000, 0)
+    assert (beta.short_selling, beta.max_order_qty) == (True, None)
+    (s1,) = cfg.sessions
+    assert (s1.account, s1.allowed_sources, s1.burst, s1.cancel_on_disconnect) == ('alpha', ('10.1.0.0/16',), 100, True)
+
+
+@pytest.mark.parametrize('change, message', [
+    (('tick_size: 0.01', 'tick_size: 0.00001'),
+     "colo.yaml:11: instruments[0].tick_size: expected an amount in dollars above 0 with at most 4 decimals, "
+     "got 1e-05"),
+    (('collar_percent: 7.5', 'collar_percent: 150'),
+     "colo.yaml:11: instruments[0].collar_percent: expected a percentage above 0 and at most 100, "
+     "with at most 2 decimals, got 150"),
+    (('account: alpha', 'account: gamma'),
+     "colo.yaml:18: sessions[0].account: expected one of the accounts ['alpha', 'beta'], got 'gamma'"),
+    (('allowed_sources: [10.1.0.0/16]', 'allowed_sources: [10.1.0.1/16]'),
+     "colo.yaml:18: sessions[0].allowed_sources[0]: expected an IPv4 network like 10.0.0.0/24, "
+     "got '10.1.0.1/16'"),
+    (('username: ALPHA1', 'username: ALPHA12'),
+     "colo.yaml:18: sessions[0].username: expected 1 to 6 letters or digits, got 'ALPHA12'"),
+])
+def test_order_path_errors(tmp_path, monkeypatch, change, message):
+    monkeypatch.chdir(tmp_path)
+    Path('colo.yaml').write_text(ORDER_PATH.replace(*change))
+    with pytest.raises(ConfigError) as error:
+        load_config('colo.yaml')
+    assert str(error.value) == message
