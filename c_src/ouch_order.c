@@ -2,6 +2,7 @@
  * 'U', Cancel 'X', Mass Cancel 'C', with the TagValue appendage options Colo
  * supports. No EAL needed; the gateway stage parses each client message with
  * it, and tests hold it to the Python codec (feedhandlers/ouch50.py). */
+#include <stddef.h>
 #include <string.h>
 
 #include "colo.h"
@@ -14,8 +15,22 @@ static inline uint64_t be64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); re
 static const uint8_t fixed_length[256] = {['O'] = 45, ['U'] = 38, ['X'] = 9, ['C'] = 17};
 static const uint8_t has_appendage[256] = {['O'] = 1, ['U'] = 1};
 
-/* Option tags (OUCH 5.0 TagValue; 200 is Colo's self-trade mode). */
-enum { TAG_MIN_QTY = 3, TAG_POST_ONLY = 12, TAG_GROUP_ID = 24, TAG_SELF_TRADE = 200 };
+/* The TagValue options Colo supports (OUCH 5.0 tags; 200 is Colo's
+ * self-trade mode): each a big-endian value of a fixed size into a member of
+ * struct ouch_order_msg, with the flag that says it was given. */
+struct option {
+	uint8_t tag, size;
+	uint16_t value, given; /* member offsets */
+};
+
+#define OPTION(tag, size, member) \
+	{tag, size, offsetof(struct ouch_order_msg, member), \
+	 offsetof(struct ouch_order_msg, has_##member)}
+
+static const struct option options[] = {
+	OPTION(3, 4, min_qty), OPTION(12, 1, post_only), OPTION(24, 2, group_id),
+	OPTION(200, 1, self_trade),
+};
 
 static int
 options_parse(const uint8_t *p, uint16_t len, struct ouch_order_msg *o)
@@ -24,36 +39,17 @@ options_parse(const uint8_t *p, uint16_t len, struct ouch_order_msg *o)
 		uint8_t elem = p[off]; /* tag and value */
 		if (elem < 1 || off + 1 + elem > len)
 			return OUCH_BAD_APPENDAGE;
-		const uint8_t *v = p + off + 2;
-		uint8_t size = (uint8_t)(elem - 1);
-		switch (p[off + 1]) {
-		case TAG_MIN_QTY:
-			if (size != 4)
-				return OUCH_BAD_APPENDAGE;
-			o->min_qty = be32(v);
-			o->has_min_qty = 1;
-			break;
-		case TAG_POST_ONLY:
-			if (size != 1)
-				return OUCH_BAD_APPENDAGE;
-			o->post_only = v[0];
-			o->has_post_only = 1;
-			break;
-		case TAG_GROUP_ID:
-			if (size != 2)
-				return OUCH_BAD_APPENDAGE;
-			o->group_id = be16(v);
-			o->has_group_id = 1;
-			break;
-		case TAG_SELF_TRADE:
-			if (size != 1)
-				return OUCH_BAD_APPENDAGE;
-			o->self_trade = v[0];
-			o->has_self_trade = 1;
-			break;
-		default:
+		const struct option *opt = NULL;
+		for (unsigned i = 0; i < sizeof(options) / sizeof(options[0]); i++)
+			if (options[i].tag == p[off + 1])
+				opt = &options[i];
+		if (opt == NULL || opt->size != elem - 1)
 			return OUCH_BAD_APPENDAGE;
-		}
+		uint64_t v = 0;
+		for (unsigned b = 0; b < opt->size; b++)
+			v = v << 8 | p[off + 2 + b];
+		memcpy((uint8_t *)o + opt->value, &v, opt->size); /* little-endian host */
+		((uint8_t *)o)[opt->given] = 1;
 		off = (uint16_t)(off + 1 + elem);
 	}
 	return OUCH_OK;
