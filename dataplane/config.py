@@ -127,7 +127,9 @@ class _Related:
     relation: Callable[[Any, ChainMap], str | None]  # what was expected, if value does not fit
 
     def read(self, node: yaml.Node, field: str, scope: ChainMap) -> Any:
-        value = self.base.read(node, field, scope)
+        return self.relate(self.base.read(node, field, scope), node, field, scope)
+
+    def relate(self, value: Any, node: yaml.Node, field: str, scope: ChainMap) -> Any:
         expected = self.relation(value, scope)
         if expected:
             raise _invalid(node, field, expected, value)
@@ -228,8 +230,10 @@ class _Record:
             optional = spec.default is not dataclasses.MISSING
             if value_node is not None and not (optional and value_node.tag == _NULL_TAG):
                 values[name] = rule.read(value_node, path, values)
-            elif optional:  # left out or left empty
+            elif optional:  # left out or left empty: the default, which must fit like a given value
                 values[name] = spec.default
+                if isinstance(rule, _Related):
+                    rule.relate(spec.default, node if value_node is None else value_node, path, values)
             else:
                 raise _Invalid(node, path, f'missing (expected {rule.expected})')
         return self.cls(**values.maps[0])
@@ -342,6 +346,11 @@ def _sending_port(name: str, scope: ChainMap) -> str | None:
     return 'a port with an ip (the source address)'
 
 
+def _outlasts_heartbeat(timeout_s: int, scope: ChainMap) -> str | None:
+    heartbeat_s = scope['heartbeat_s']
+    return f'more than heartbeat_s {heartbeat_s}' if timeout_s <= heartbeat_s else None
+
+
 def _datapath_lcore(lcore: int, scope: ChainMap) -> str | None:
     if scope['eal'].lcores == AUTO:
         return 'auto, as eal.lcores is auto'
@@ -362,6 +371,7 @@ _MULTICAST = _Scalar('an IPv4 multicast address (224.0.0.0/4)',
                      _where(lambda text: ipaddress.IPv4Address(text).is_multicast))
 _SESSION = _matching('1 to 10 printable ASCII characters', r'[ -~]{1,10}')
 _PORT = _Related('the name of a port in ports', _NAME, _known_port)
+_SENDING_PORT = _Related('the name of a port with an ip', _NAME, _sending_port)
 _STAGE_LCORE = _Related('an lcore in eal.lcores', _LCORE, _datapath_lcore)
 _WORKER_LCORE = _Related('an lcore other than main_lcore', _LCORE, _not_main_lcore)
 _BOOL = _Scalar('true or false', _where(lambda value: isinstance(value, bool)), typed=True)
@@ -434,7 +444,7 @@ class FeedConfig:
 @dataclass(frozen=True, kw_only=True)
 class OutputConfig:
     name: str = _field(_NAME)
-    port: str = _field(_Related('the name of a port with an ip', _NAME, _sending_port))
+    port: str = _field(_SENDING_PORT)
     group: str = _field(_MULTICAST)
     udp_port: int = _field(_UDP_PORT)
     session: str = _field(_SESSION)
@@ -518,8 +528,25 @@ class SessionConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class OrderEntryConfig:
+    """Where order clients reach the gateway, and how it keeps their sessions
+    (docs/order-entry.md)."""
+    port: str = _field(_SENDING_PORT)  # its ip is the gateway's address
+    udp_port: int = _field(_UDP_PORT)
+    heartbeat_s: int = _field(_integer(1, 60), 1)  # both directions, when idle
+    # No packet from a session for this long: cancel-on-disconnect. A
+    # heartbeat must be able to arrive first.
+    timeout_s: int = _field(_Related('an integer from 1 to 3600, more than heartbeat_s',
+                                     _integer(1, 3600), _outlasts_heartbeat), 3)
+    max_orders: int = _field(_integer(1024, 2**24), 65536)  # open orders across the order path
+    history: int = _field(_integer(1024, 1048576, power_of_two=True), 65536)  # responses kept per session
+
+
+@dataclass(frozen=True, kw_only=True)
 class Config:
-    # Sections are read in this order; feeds, outputs and stages refer to eal and ports.
+    # Sections are read in this order; feeds, outputs, stages and order_entry refer
+    # to eal and ports, sessions to accounts. The order path's rules across
+    # sections are checked after them all (_check_order_path).
     path: str
     eal: EalConfig = _section(EalConfig)
     ports: dict[str, PortConfig] = _field(
@@ -542,6 +569,31 @@ class Config:
     sessions: tuple[SessionConfig, ...] = _field(
         _List(_Record(SessionConfig), 'a list of order-entry sessions', allow_empty=True,
               unique=('name', 'username')), ())
+    order_entry: OrderEntryConfig | None = _field(_Record(OrderEntryConfig), None)  # None: no order path
+
+
+_ORDER_STAGES = ('gateway', 'risk', 'matching')
+
+
+def _check_order_path(root: yaml.Node, config: Config) -> None:
+    """The order path runs whole or not at all: order_entry, its three stages and
+    something to trade. Checked once every section is read, as either side may be
+    the one left out; reported at order_entry, or at a stage set without it."""
+    sections = _entries(root, None, '')
+    running = [name for name in _ORDER_STAGES if getattr(config.stages, name) is not None]
+    if config.order_entry is None:
+        if running:
+            stage_node = _entries(sections['stages'][1], 'stages', '')[running[0]][1]
+            raise _Invalid(stage_node, f'stages.{running[0]}', 'needs an order_entry section')
+        return
+    missing = [name for name in _ORDER_STAGES if name not in running]
+    if missing:
+        raise _Invalid(sections['order_entry'][0], 'order_entry', 'needs stages.gateway, stages.risk and '
+                       f"stages.matching (missing: {', '.join(missing)})")
+    empty = [name for name in ('instruments', 'accounts', 'sessions') if not getattr(config, name)]
+    if empty:
+        raise _Invalid(sections['order_entry'][0], 'order_entry',
+                       f"needs instruments, accounts and sessions (empty: {', '.join(empty)})")
 
 
 def parse_config(text: str, path: str | os.PathLike = '<string>') -> Config:
@@ -550,7 +602,9 @@ def parse_config(text: str, path: str | os.PathLike = '<string>') -> Config:
     try:
         # an empty file (or only comments) reads as null, on line 1
         root = yaml.compose(text, Loader=yaml.SafeLoader) or yaml.compose('~', Loader=yaml.SafeLoader)
-        return _Record(Config).read(root, None, ChainMap(), path=path)
+        config = _Record(Config).read(root, None, ChainMap(), path=path)
+        _check_order_path(root, config)
+        return config
     except _Invalid as invalid:
         raise ConfigError(path, invalid.line, invalid.field, invalid.problem) from None
     except yaml.reader.ReaderError as error:  # a control character: it has an offset, not a mark

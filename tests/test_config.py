@@ -90,7 +90,7 @@ BAD_CONFIGS = [
                  id='second output'),
     pytest.param(MINIMAL + 'metric: {prometheus_port: 9108}\n',
                  'colo.yaml:10: metric: unknown field (expected one of: eal, ports, mempool, feeds, outputs, '
-                 'stages, book, checksums, metrics, instruments, accounts, sessions)',
+                 'stages, book, checksums, metrics, instruments, accounts, sessions, order_entry)',
                  id='unknown top-level key'),
     pytest.param("""\
         ports:
@@ -185,7 +185,7 @@ BAD_CONFIGS = [
                  "but found '<block mapping start>'",
                  id='YAML syntax error'),
     pytest.param('', 'colo.yaml:1: expected a mapping of eal, ports, mempool, feeds, outputs, stages, book, '
-                 'checksums, metrics, instruments, accounts, sessions, got None',
+                 'checksums, metrics, instruments, accounts, sessions, order_entry, got None',
                  id='empty file'),
 ]
 

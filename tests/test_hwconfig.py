@@ -34,6 +34,13 @@ outputs:
   - {{name: ticks, port: md_out, group: 239.10.0.1, udp_port: 31001, session: COLO000001}}
 stages: {stages}
 """
+# The rest of the order path, for configs that run its stages.
+ORDER_ENTRY = """\
+instruments: [{symbol: AAPL, id: 1}]
+accounts: [{name: alpha}]
+sessions: [{name: s1, username: ALPHA1, password: secret, account: alpha, allowed_sources: [10.1.0.0/16]}]
+order_entry: {port: md_out, udp_port: 30001}
+"""
 
 
 @pytest.fixture
@@ -41,8 +48,10 @@ def write_config(tmp_path, monkeypatch):
     """Writes ./colo.yaml (so errors name it as an operator would see it) and returns its name."""
     monkeypatch.chdir(tmp_path)
 
-    def write(eal='{main_lcore: 1, lcores: [2, 3]}', feed='0000:18:00.0', stages='{md: 2, gateway: 3, risk: 3}'):
-        Path('colo.yaml').write_text(CONFIG.format(eal=eal, feed=feed, stages=stages))
+    def write(eal='{main_lcore: 1, lcores: [2, 3]}', feed='0000:18:00.0',
+              stages='{md: 2, gateway: 3, risk: 3, matching: 3}'):
+        order_entry = ORDER_ENTRY if 'gateway' in stages else ''
+        Path('colo.yaml').write_text(CONFIG.format(eal=eal, feed=feed, stages=stages) + order_entry)
         return 'colo.yaml'
     return write
 
@@ -163,10 +172,11 @@ def test_plan_on_the_server(write_config, monkeypatch, capsys):
     config = write_config()
     plan = make_plan(target(load_config(config)), discover(SERVER))
     assert [(p.role, p.lcore, p.node, p.core, p.isolated) for p in plan.placements] == [
-        ('main', 1, 0, 1, False), ('md', 2, 0, 2, True), ('gateway', 3, 0, 3, True), ('risk', 3, 0, 3, True)]
+        ('main', 1, 0, 1, False), ('md', 2, 0, 2, True), ('gateway', 3, 0, 3, True), ('risk', 3, 0, 3, True),
+        ('matching', 3, 0, 3, True)]
     assert [(p.port, p.node, p.driver) for p in plan.ports] == [('feed_a', 0, 'vfio-pci'), ('md_out', None, None)]
     assert plan.memory_node == 0 and plan.hugepages == [PagePlan(0, 2048, 128)]
-    assert plan.rings == [Ring('gateway->risk', 8192)] and plan.mempool_mb == 19
+    assert plan.rings == [Ring('gateway->risk', 8192), Ring('risk->matching', 8192)] and plan.mempool_mb == 19
     assert ' '.join(plan.eal_args).startswith('colo --lcores 1@1,2@2,3@3 --main-lcore 1')
     assert main(['plan', '--root', str(SERVER), config]) == 0
     assert 'md             2    0      0    2  yes' in capsys.readouterr().out
@@ -329,26 +339,27 @@ def test_apply_reserves_hugepages_here_and_revert_restores(write_config, tmp_pat
 
 def test_auto_lcores_are_nic_local_isolated_and_a_core_each(write_config):
     config = write_config(eal='{main_lcore: 8, lcores: auto}', feed='0000:af:00.0',
-                          stages='{md: auto, gateway: auto, risk: auto}')
+                          stages='{md: auto, gateway: auto, risk: auto, matching: auto}')
     placed = place(load_config(config), discover(SERVER))
     # The NIC is on node 1 (8-15, 24-31); 8 is main and 24 its sibling; 9 and 25
     # are not isolated; 10 and 26 share a core, so the next stage takes 11.
-    assert placed.eal.lcores == (10, 11, 12)
-    assert (placed.stages.md, placed.stages.gateway, placed.stages.risk) == (10, 11, 12)
+    assert placed.eal.lcores == (10, 11, 12, 13)
+    assert (placed.stages.md, placed.stages.gateway, placed.stages.risk, placed.stages.matching) == (10, 11, 12, 13)
     assert 'md            10    1      1    2  yes' in format_plan(make_plan(target(placed), discover(SERVER)))
 
 
 def test_auto_lcores_share_a_core_only_when_cores_are_scarce(write_config):
-    config = write_config(eal='{lcores: auto}', stages='{md: auto, gateway: auto, risk: auto}')
+    config = write_config(eal='{lcores: auto}', stages='{md: auto, gateway: auto, risk: auto, matching: auto}')
     placed = place(load_config(config), discover(VM))
     assert placed.eal.lcores == (1,)  # never CPU 0, the main lcore
-    assert (placed.stages.md, placed.stages.gateway, placed.stages.risk) == (1, 1, 1)
+    assert (placed.stages.md, placed.stages.gateway, placed.stages.risk, placed.stages.matching) == (1, 1, 1, 1)
 
 
 def test_auto_stages_take_the_listed_lcores_in_order(write_config):
-    config = write_config(eal='{main_lcore: 1, lcores: [2, 3]}', stages='{md: auto, gateway: auto, risk: 3}')
+    config = write_config(eal='{main_lcore: 1, lcores: [2, 3]}',
+                          stages='{md: auto, gateway: auto, risk: 3, matching: 3}')
     placed = place(load_config(config), discover(SERVER))
-    assert (placed.stages.md, placed.stages.gateway, placed.stages.risk) == (2, 3, 3)
+    assert (placed.stages.md, placed.stages.gateway, placed.stages.risk, placed.stages.matching) == (2, 3, 3, 3)
 
 
 def test_an_explicit_stage_lcore_with_auto_lcores_is_a_config_error(write_config):
@@ -369,5 +380,5 @@ def test_auto_with_no_cpu_left_says_so(write_config):
 def test_only_configs_with_auto_are_placed(write_config):
     """colo run reads the host only when the config leaves an lcore to auto."""
     assert not uses_auto(load_config(write_config()))
-    assert uses_auto(load_config(write_config(stages='{md: auto, gateway: 3}')))
+    assert uses_auto(load_config(write_config(stages='{md: auto, gateway: 3, risk: 3, matching: 3}')))
     assert uses_auto(load_config(write_config(eal='{lcores: auto}', stages='{md: auto}')))
