@@ -5,9 +5,9 @@
  * Pre-computed: each instrument's collar bounds (from its limits and last
  * trade, redone when either changes), so the collar is two compares.
  * Reservations are kept as running totals (open buy notional per account,
- * open qty per position), adjusted on entry, fill and cancel, so credit and
- * position checks never walk orders. Open orders sit in a pool sized at
- * creation, found by id through a u64_hash. */
+ * open qty per position), adjusted on entry, replace, fill and cancel, so
+ * credit and position checks never walk orders. Open orders sit in a pool
+ * sized at creation, found by id through a u64_hash. */
 #ifndef RISK_CHECK_H
 #define RISK_CHECK_H
 
@@ -42,12 +42,12 @@ struct risk_session {
 struct risk_instrument {
 	int64_t collar_lo, collar_hi;   /* prices allowed, inclusive */
 	int64_t last_trade;             /* 0 = none yet */
-	uint8_t halted;
+	uint8_t collared, halted;
 };
 
 struct risk_open_order {
 	uint64_t id;
-	int64_t price;
+	int64_t price;                  /* reserved at: a market order's is its protection price */
 	uint32_t leaves;                /* 0: a free slot */
 	uint32_t account, session, instrument;
 	uint32_t next_free;
@@ -76,6 +76,17 @@ static inline struct risk_position_state *
 risk_position_of(struct risk *r, uint32_t account, uint32_t instrument)
 {
 	return &r->positions[(size_t)account * r->limits->instruments + instrument];
+}
+
+/* The collar's reference: the last trade if the limits ask for it and
+ * there is one, else the configured price; 0 = none. */
+static inline int64_t
+risk_reference(const struct risk *r, uint32_t instrument)
+{
+	const struct risk_instrument_limits *l = &r->limits->instrument[instrument];
+	int64_t last = r->instruments[instrument].last_trade;
+
+	return l->ref_last_trade && last != 0 ? last : l->ref_price;
 }
 
 /* risk_limits.c: whether a record is sound, and what follows from it. */

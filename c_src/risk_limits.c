@@ -139,14 +139,15 @@ risk_set_collar(struct risk *r, uint32_t instrument)
 {
 	const struct risk_instrument_limits *l = &r->limits->instrument[instrument];
 	struct risk_instrument *s = &r->instruments[instrument];
-	int64_t ref = l->ref_last_trade && s->last_trade != 0 ? s->last_trade : l->ref_price;
+	int64_t ref = risk_reference(r, instrument);
 	__int128 band = -1; /* none */
 
 	if (l->collar_bp != 0)
 		band = (__int128)ref * l->collar_bp / 10000;
 	if (l->collar_ticks != 0 && (band < 0 || (__int128)l->collar_ticks * l->tick_size < band))
 		band = (__int128)l->collar_ticks * l->tick_size;
-	if (ref == 0 || band < 0) {
+	s->collared = ref != 0 && band >= 0;
+	if (!s->collared) {
 		s->collar_lo = INT64_MIN;
 		s->collar_hi = INT64_MAX;
 		return;

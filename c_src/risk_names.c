@@ -24,4 +24,6 @@ const char *const risk_reason_names[RISK_REASON_N] = {
 	[RISK_CREDIT] = "credit",
 	[RISK_SHORT_SELL] = "short_sell",
 	[RISK_POSITION_LIMIT] = "position_limit",
+	[RISK_NOT_OPEN] = "not_open",
+	[RISK_NO_REFERENCE] = "no_reference",
 };

@@ -94,6 +94,11 @@ class Risk:
     def message(self, session: int, time_ns: int = 0) -> str:
         return REASONS[lib.risk_check_message(self._risk, session, time_ns)]
 
+    def replace(self, id: int, price: int, qty: int, time_ns: int = 0) -> str:
+        """Open order id to a new limit price and total open qty: "ok" and
+        its reservation moved, or why not and nothing moved."""
+        return REASONS[lib.risk_replace(self._risk, id, price, qty, time_ns)]
+
     @staticmethod
     def _ok(rc: int, what: str):
         if rc != 0:

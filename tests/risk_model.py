@@ -4,7 +4,7 @@ against it verdict by verdict.
 
 The rules, checked in this order; the first that fails is the verdict:
 - invalid: account, session or instrument unknown, side not buy/sell,
-  qty 0, price <= 0;
+  qty 0, price < 0 (price 0 is a market order);
 - kill switches: global, the session's, the account's; then a session
   marked disconnected;
 - throttles: a token bucket per session for messages (every message) and
@@ -13,18 +13,31 @@ The rules, checked in this order; the first that fails is the verdict:
   costs one interval; interval 0 means no throttle;
 - duplicate: the order id is already open;
 - restricted (this account in this instrument), halted;
-- lot size, tick size, max order qty, price collar, max order notional;
+- lot size; no reference (market orders) or tick size (limit orders);
+  max order qty, price collar, max order notional;
 - max open orders of the account, the open-order table full;
 - buys: open buy notional + net bought notional + this one over the credit
   limit; position + open buys + qty over max long;
 - sells: open sells + qty - position is what would be short: above 0 needs
   short selling allowed, and it may not exceed max short.
-An accepted order is open: its notional (buys) and qty are reserved. A fill
-moves position and net bought notional (at the trade price) and releases the
-reservation at the order's own price; a cancel only releases. A trade price
-becomes the collar reference of instruments that ask for the last trade.
+A market order is judged at a protection price, the worst it may trade at:
+with a collar its bound on the order's side (a buy the top, a sell the
+bottom but at least 1), else the reference; no reference, no market order.
+An accepted order is open: its notional (buys) and qty are reserved, a
+market order's at its protection price. A fill moves position and net
+bought notional (at the trade price) and releases the reservation at the
+order's own price; a cancel only releases. A trade price becomes the collar
+reference of instruments that ask for the last trade.
 Collar: the band is the narrower of price * bp / 10000 (rounded down) and
 ticks * tick size (0 turns either off); no band or no reference, no collar.
+
+A replace gives an open order a new limit price (> 0) and a new total open
+qty (> 0). Checked in this order: invalid (price or qty), not open (the id),
+the kill switches and disconnect of the order's session and account, the
+message throttle; then the order is judged from restricted on as a new one
+would be with the old one gone, except for the limits on how many orders
+are open. Accepted, the order is at its new price and qty; refused, it is
+as it was.
 """
 from __future__ import annotations
 
@@ -161,11 +174,15 @@ class ModelRisk:
         return sum(o.leaves for o in self.open_of(account=account, instrument=instrument,
                                                   side=side))
 
+    def reference(self, instrument):
+        lim = self.limits.instruments[instrument]
+        if lim.ref_last_trade and self.last_trade.get(instrument):
+            return self.last_trade[instrument]
+        return lim.ref_price
+
     def collar(self, instrument):
         lim = self.limits.instruments[instrument]
-        ref = lim.ref_price
-        if lim.ref_last_trade and self.last_trade.get(instrument):
-            ref = self.last_trade[instrument]
+        ref = self.reference(instrument)
         bands = []
         if lim.collar_bp:
             bands.append(ref * lim.collar_bp // 10000)
@@ -175,19 +192,45 @@ class ModelRisk:
             return None
         return ref - min(bands), ref + min(bands)
 
+    def protection_price(self, instrument, side):
+        """What a market order is judged at, or None."""
+        collar = self.collar(instrument)
+        if collar:
+            return collar[1] if side == BUY else max(collar[0], 1)
+        return self.reference(instrument) or None
+
     # ---- messages ----
 
     def order(self, id, account, session, instrument, side, price, qty, time_ns):
-        reason = self._verdict(id, account, session, instrument, side, price, qty, time_ns)
-        if reason == "ok":
-            self.orders[id] = Open(id, account, session, instrument, side, price, qty)
-        return reason
-
-    def _verdict(self, id, account, session, instrument, side, price, qty, now):
         accounts, sessions, instruments = self.limits.sizes
         if not (account < accounts and session < sessions and instrument < instruments
-                and side in (BUY, SELL) and qty > 0 and price > 0):
+                and side in (BUY, SELL) and qty > 0 and price >= 0):
             return "invalid"
+        at = price or self.protection_price(instrument, side)
+        reason = (self._sender(account, session, time_ns) or
+                  self._new_order(id, session, time_ns) or
+                  self._judged(account, instrument, side, price, at, qty, new=True))
+        if reason == "ok":
+            self.orders[id] = Open(id, account, session, instrument, side, at, qty)
+        return reason
+
+    def replace(self, id, price, qty, time_ns):
+        if price <= 0 or qty <= 0:
+            return "invalid"
+        o = self.orders.get(id)
+        if o is None:
+            return "not_open"
+        reason = self._sender(o.account, o.session, time_ns)
+        if reason:
+            return reason
+        del self.orders[id]  # judged as if it were gone
+        reason = self._judged(o.account, o.instrument, o.side, price, price, qty, new=False)
+        if reason == "ok":
+            o.price, o.leaves = price, qty
+        self.orders[id] = o
+        return reason
+
+    def _sender(self, account, session, now):
         if self.killed_all:
             return "killed_all"
         if session in self.killed_sessions:
@@ -199,10 +242,19 @@ class ModelRisk:
         sl = self.limits.sessions[session]
         if not self.msgs[session].take(sl.msg_interval_ns, sl.msg_burst, now):
             return "message_rate"
+        return None
+
+    def _new_order(self, id, session, now):
+        sl = self.limits.sessions[session]
         if not self.order_buckets[session].take(sl.order_interval_ns, sl.order_burst, now):
             return "order_rate"
         if id in self.orders:
             return "duplicate_id"
+        return None
+
+    def _judged(self, account, instrument, side, price, at, qty, new):
+        """price as sent (0: market), at: what it is judged at (None: no
+        reference); new: the limits on how many orders are open apply."""
         al = self.limits.accounts[account]
         il = self.limits.instruments[instrument]
         pl = self.limits.positions[account, instrument]
@@ -212,23 +264,25 @@ class ModelRisk:
             return "halted"
         if qty % il.lot_size:
             return "lot_size"
-        if price % il.tick_size:
+        if at is None:
+            return "no_reference"
+        if price and price % il.tick_size:
             return "tick_size"
         if qty > al.max_order_qty:
             return "max_qty"
         collar = self.collar(instrument)
-        if collar and not collar[0] <= price <= collar[1]:
+        if collar and not collar[0] <= at <= collar[1]:
             return "price_collar"
-        if price * qty > al.max_order_notional:
+        if at * qty > al.max_order_notional:
             return "max_notional"
-        if len(self.open_of(account=account)) >= al.max_open_orders:
+        if new and len(self.open_of(account=account)) >= al.max_open_orders:
             return "max_open_orders"
-        if len(self.orders) == self.max_orders:
+        if new and len(self.orders) == self.max_orders:
             return "orders_full"
         held = self.position.get((account, instrument), 0)
         if side == BUY:
             used = self.net_bought.get(account, 0) + self.open_buy_notional(account)
-            if used + price * qty > al.credit_limit:
+            if used + at * qty > al.credit_limit:
                 return "credit"
             if held + self.open_qty(account, instrument, BUY) + qty > pl.max_long:
                 return "position_limit"

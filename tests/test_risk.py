@@ -1,7 +1,8 @@
 """The C pre-trade risk checks against the Python model (tests/risk_model.py):
-hypothesis-generated sequences of orders, fills, cancels, messages, limit
-swaps, kill switches, halts and disconnects with time passing must give the
-same verdicts and state; then the named edge cases, written out by hand."""
+hypothesis-generated sequences of orders (limit and market), replaces,
+fills, cancels, messages, limit swaps, kill switches, halts and disconnects
+with time passing must give the same verdicts and state; then the named edge
+cases, written out by hand."""
 from __future__ import annotations
 
 import collections
@@ -102,17 +103,32 @@ class Pair:
         assert self.c.open_orders() == len(self.py.orders)
 
 
+def random_price(rnd: random.Random) -> int:
+    """Mostly a limit near 1000 on or off a tick of 5; some market (0), a
+    few negative."""
+    roll = rnd.random()
+    if roll < 0.01:
+        return -rnd.randint(1, 5)
+    if roll < 0.07:
+        return 0
+    return 1000 + rnd.randint(-30, 30) * rnd.choice([1, 5, 5, 5])
+
+
 def random_event(rnd: random.Random, pair: Pair, now: int) -> tuple:
     accounts, sessions, instruments = SIZES
     roll = rnd.random()
     open_ids = list(pair.py.orders)
-    if roll < 0.55:
-        price = 1000 + rnd.randint(-30, 30) * rnd.choice([1, 5, 5, 5])
+    if roll < 0.5:
         return ("order", rnd.randrange(40), rnd.randrange(accounts + (rnd.random() < 0.01)),
                 rnd.randrange(sessions), rnd.randrange(instruments), rnd.choice([BUY, SELL]),
-                price if rnd.random() > 0.01 else 0,
+                random_price(rnd),
                 rnd.choice([1, 10, 20, 50, 100, 150]) if rnd.random() < 0.5 else
                 rnd.randint(0, 120), now)
+    if roll < 0.6 and (open_ids or rnd.random() < 0.1):
+        id_ = rnd.choice(open_ids) if open_ids and rnd.random() < 0.9 else rnd.randrange(50)
+        leaves = pair.py.orders[id_].leaves if id_ in pair.py.orders else 10
+        qty = rnd.choice([leaves, 2 * leaves, leaves // 2, leaves + 10, rnd.randint(0, 150)])
+        return ("replace", id_, random_price(rnd), qty, now)
     if roll < 0.75 and open_ids:
         id_ = rnd.choice(open_ids) if rnd.random() < 0.95 else rnd.randrange(50)
         leaves = pair.py.orders[id_].leaves if id_ in pair.py.orders else 5
@@ -196,6 +212,10 @@ def prepared(reason: str) -> tuple[Risk, str]:
     if reason in setups:
         setups[reason]()
         return r, buy(r, 1)
+    if reason == "not_open":
+        return r, r.replace(1, 100, 10)
+    if reason == "no_reference":
+        return r, buy(r, 1, price=0)
     limits = {
         "message_rate": dict(session={"msg_interval_ns": 10, "msg_burst": 1}),
         "order_rate": dict(session={"order_interval_ns": 10, "order_burst": 1}),
@@ -226,11 +246,12 @@ def test_each_reason(reason):
 def test_invalid_fields():
     r = risk()
     assert buy(r, 1, qty=0) == "invalid"
-    assert buy(r, 1, price=0) == "invalid"
+    assert buy(r, 1, price=-1) == "invalid"
     assert buy(r, 1, account=2) == buy(r, 1, session=2) == buy(r, 1, instrument=2) == "invalid"
     assert r.order(1, 0, 0, 0, 2, 100, 10) == "invalid"
     assert r.message(2) == "invalid"
     assert buy(r, 1) == "ok"
+    assert r.replace(1, 0, 10) == r.replace(1, -1, 10) == r.replace(1, 100, 0) == "invalid"
 
 
 def test_short_selling_allowed_or_not():
@@ -392,3 +413,116 @@ def test_c_driver_gives_the_verdicts_of_single_calls():
     counts = Risk(c_limits(spec), 40).run(orders)
     assert {k: v for k, v in counts.items() if v} == dict(expected)
     assert len(expected) > 5
+
+
+# ---- replace ----
+
+def test_replace_up_and_down_keeps_or_fails_credit():
+    r = risk(account={"credit_limit": 1000})
+    assert buy(r, 1, price=100, qty=10) == "ok"
+    assert r.replace(1, 101, 10) == "credit"        # 1010: over, even by one unit
+    assert r.account(0)["open_buy_notional"] == 1000
+    assert r.replace(1, 100, 8) == "ok"             # down: room for another
+    assert r.account(0)["open_buy_notional"] == 800
+    assert buy(r, 2, price=100, qty=2) == "ok"
+    assert r.replace(1, 100, 9) == "credit"         # 900 + the other's 200
+    assert r.replace(1, 114, 7) == "ok"             # up in price, down in qty: 798
+    assert r.account(0)["open_buy_notional"] == 998
+    r.fill(1, 7, 100)                               # released at the new price
+    assert r.account(0) == {"open_buy_notional": 200, "net_bought": 700, "open_orders": 1,
+                            "killed": 0}
+
+
+def test_refused_replace_changes_nothing():
+    r = risk(account={"max_order_qty": 20},
+             instrument={"tick_size": 5, "lot_size": 10, "ref_price": 100, "collar_ticks": 4})
+    assert buy(r, 1, price=100, qty=10) == "ok"
+    before = (r.account(0), r.position(0, 0), r.open_orders())
+    for price, qty, reason in [(100, 30, "max_qty"), (101, 10, "tick_size"),
+                               (100, 15, "lot_size"), (125, 10, "price_collar")]:
+        assert r.replace(1, price, qty) == reason
+    assert r.replace(2, 100, 10) == "not_open"
+    r.halt(0)
+    assert r.replace(1, 100, 20) == "halted"
+    r.halt(0, False)
+    r.kill(SCOPE_ACCOUNT, 0)
+    assert r.replace(1, 100, 20) == "killed_account"
+    r.kill(SCOPE_ACCOUNT, 0, on=False)
+    r.disconnect(0)
+    assert r.replace(1, 100, 20) == "disconnected"
+    assert (r.account(0), r.position(0, 0), r.open_orders()) == before
+    with pytest.raises(ValueError):
+        r.cancel(1, 11)                             # still 10 open, at 100
+    r.cancel(1, 10)
+    assert r.account(0)["open_buy_notional"] == 0 and r.open_orders() == 0
+
+
+def test_replace_over_position_limit():
+    r = risk(account={"short_sell": 1}, position={"max_long": 25, "max_short": 15})
+    assert buy(r, 1, qty=20) == "ok"
+    assert buy(r, 2, qty=5) == "ok"
+    assert r.replace(1, 100, 21) == "position_limit"
+    assert r.replace(1, 105, 20) == "ok"            # the same shares at a new price
+    assert r.position(0, 0)["open_buy_qty"] == 25
+    assert sell(r, 3, qty=10) == "ok"
+    assert r.replace(3, 100, 16) == "position_limit"
+    assert r.replace(3, 100, 15) == "ok"
+    assert r.position(0, 0)["open_sell_qty"] == 15
+
+
+def test_replace_is_a_message_not_a_new_order():
+    r = risk(account={"max_open_orders": 1},
+             session={"msg_interval_ns": 1000, "msg_burst": 2,
+                      "order_interval_ns": 10**6, "order_burst": 1})
+    t = 10**9
+    assert buy(r, 1, time_ns=t) == "ok"
+    assert buy(r, 2, time_ns=t) == "order_rate"     # the second message
+    assert r.replace(1, 100, 20, t + 1000) == "ok"  # no order throttle, open order count
+    assert r.replace(1, 100, 30, t + 1000) == "message_rate"
+    assert r.position(0, 0)["open_buy_qty"] == 20
+
+
+# ---- market orders ----
+
+def test_market_buy_reserved_at_collar_high():
+    r = risk(instrument={"ref_price": 1000, "collar_bp": 500, "tick_size": 7},
+             account={"short_sell": 1})
+    assert buy(r, 1, price=0, qty=10) == "ok"       # off no tick: there is no price
+    assert r.account(0)["open_buy_notional"] == 10500
+    r.fill(1, 4, 1000)
+    assert r.account(0)["open_buy_notional"] == 6300
+    r.cancel(1, 6)
+    assert r.account(0) == {"open_buy_notional": 0, "net_bought": 4000, "open_orders": 0,
+                            "killed": 0}
+    r2 = risk(instrument={"ref_price": 1000, "collar_bp": 500},
+              account={"max_order_notional": 10499})
+    assert buy(r2, 1, price=0, qty=10) == "max_notional"   # judged at 1050
+    assert sell(r2, 1, price=0, qty=10) == "short_sell"    # at 950: fits the notional
+    # A collar reaching below 0: a market sell is at 1, the lowest price.
+    r3 = risk(instrument={"ref_price": 100, "collar_bp": 20000},
+              account={"max_order_notional": 9, "short_sell": 1})
+    assert sell(r3, 1, price=0, qty=10) == "max_notional"
+    assert sell(r3, 1, price=0, qty=9) == "ok"
+
+
+def test_market_order_with_no_reference_rejected():
+    r = risk(instrument={"ref_last_trade": 1, "collar_bp": 500})
+    assert buy(r, 1, price=0) == sell(r, 1, price=0) == "no_reference"
+    assert buy(r, 1, price=-1) == "invalid"
+    assert buy(r, 1, price=100) == "ok"             # a limit order needs none
+    r.trade(0, 200)                                 # a last trade is a reference
+    assert buy(r, 2, price=0) == "ok"
+    assert r.account(0)["open_buy_notional"] == 1000 + 2100
+
+
+def test_market_order_with_reference_but_no_collar():
+    r = risk(instrument={"ref_price": 500, "ref_last_trade": 1},
+             account={"short_sell": 1})
+    assert buy(r, 1, price=0, qty=10) == "ok"
+    assert r.account(0)["open_buy_notional"] == 5000
+    assert sell(r, 2, price=0, qty=10) == "ok"
+    r.trade(0, 600)
+    assert buy(r, 3, price=0, qty=1) == "ok"
+    assert r.account(0)["open_buy_notional"] == 5600
+    r.fill(1, 10, 550)
+    assert r.account(0)["open_buy_notional"] == 600

@@ -339,11 +339,12 @@ int colo_match_run_to_ring(struct match_book *b, const struct match_command *cmd
  * passed in. Prices are integer price units (tick_size divides them),
  * notional is price * qty. ==== */
 
-/* Why a new order (or message) was refused, checked in this order. Names in
- * risk_reason_names. */
+/* Why a new order, replace or message was refused, checked in this order
+ * but for the two appended last, checked where their comments say. Names
+ * in risk_reason_names. */
 enum risk_reason {
 	RISK_OK,
-	RISK_INVALID,              /* id out of range, side, qty 0, price <= 0 */
+	RISK_INVALID,              /* id out of range, side, qty 0, price < 0 (replace: <= 0) */
 	RISK_KILLED_ALL,           /* the global kill switch */
 	RISK_KILLED_SESSION,
 	RISK_KILLED_ACCOUNT,
@@ -363,6 +364,8 @@ enum risk_reason {
 	RISK_CREDIT,               /* buys: buying power / credit limit */
 	RISK_SHORT_SELL,           /* sells beyond the position, not allowed short */
 	RISK_POSITION_LIMIT,       /* long or short, counting open orders */
+	RISK_NOT_OPEN,             /* replaces: the id is not open; right after INVALID */
+	RISK_NO_REFERENCE,         /* market orders: no price to judge; after TICK_SIZE */
 	RISK_REASON_N
 };
 
@@ -426,7 +429,7 @@ struct risk_position_limits *risk_limits_position(struct risk_limits *l, uint32_
 struct risk_order {
 	uint64_t id;                 /* as matching will know it; unique among open orders */
 	uint64_t time_ns;            /* arrival */
-	int64_t price;
+	int64_t price;               /* 0: market, judged at its protection price */
 	uint32_t qty;
 	uint32_t account;
 	uint32_t session;
@@ -461,9 +464,11 @@ void risk_destroy(struct risk *r);
 int risk_swap_limits(struct risk *r, const struct risk_limits *l);
 
 /* A new order: RISK_OK and it is open (its notional and shares reserved),
- * or why it is refused (enum risk_reason). */
+ * or why it is refused (enum risk_reason). A market order (price 0) is
+ * judged and reserved at its protection price: a buy at the collar's top, a
+ * sell at its bottom (at least 1); with no collar at the reference. */
 int risk_check_order(struct risk *r, const struct risk_order *o);
-/* Any other message of a session (cancel, replace): the message throttle. */
+/* Any other message of a session (a cancel, say): the message throttle. */
 int risk_check_message(struct risk *r, uint32_t session, uint64_t time_ns);
 
 /* From matching: qty of an open order traded at price, or cancelled;
@@ -471,6 +476,11 @@ int risk_check_message(struct risk *r, uint32_t session, uint64_t time_ns);
  * unknown id or qty above what is open. */
 int risk_fill(struct risk *r, uint64_t id, uint32_t qty, int64_t price);
 int risk_cancel(struct risk *r, uint64_t id, uint32_t qty);
+/* A replace of open order id: the new limit price (> 0) and total open qty.
+ * A message of its session, judged as a new order would be with the old
+ * one gone (no order throttle, id or open order count): RISK_OK and its
+ * reservation moved, or why not and the reservation as it was. */
+int risk_replace(struct risk *r, uint64_t id, int64_t price, uint32_t qty, uint64_t time_ns);
 /* From outside: the last trade price (a collar reference), the halt status. */
 int risk_trade(struct risk *r, uint32_t instrument, int64_t price);
 int risk_halt(struct risk *r, uint32_t instrument, int halted);
