@@ -85,8 +85,9 @@ def main():
         params.retransmit_ticks = 1 << 16
         params.stop_after_rx = n
         stage = lib.md_stage_create(params)
-        stage_pps.append(timed(lambda: lib.md_stage_launch(stage, WORKER),
-                               lambda: lib.md_stage_wait(stage)))
+        stage_pps.append(timed(lambda: (lib.md_stage_place(stage, WORKER),
+                                        lib.colo_lcores_launch()),
+                               lib.colo_lcores_wait))
         c = counters_snapshot(lib.md_stage_counters(stage))
         if c["messages"] != n or sum(c["drops"].values()):
             raise SystemExit(f"stage did not take every message: {c['messages']} of {n}")

@@ -62,14 +62,27 @@ def bench_normalizer(messages: list[bytes], repeat: int = 7):
     record("normalizer_ns_per_msg", 1e9 / rate, "ns/msg")
 
 
-def dataplane_run(hugepages: bool) -> dict:
-    args = [sys.executable, str(ROOT / "benchmarks" / "dataplane_bench.py")]
-    if hugepages:
-        args.append("--hugepages")
-    out = subprocess.run(args, capture_output=True, text=True, cwd=ROOT)
+def bench_process(script: str, *args) -> dict:
+    """A bench that starts EAL runs in a process of its own (EAL starts once
+    per process); it prints its figures as JSON last."""
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args],
+                         capture_output=True, text=True, cwd=ROOT)
     if out.returncode != 0:
-        raise SystemExit(f"dataplane bench failed:\n{out.stdout}\n{out.stderr}")
+        raise SystemExit(f"{script} failed:\n{out.stdout}\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def dataplane_run(hugepages: bool) -> dict:
+    return bench_process("dataplane_bench.py", *(["--hugepages"] if hugepages else []))
+
+
+def bench_order_path():
+    o = bench_process("order_path_bench.py")
+    record("order_path_orders_per_s", o["orders_per_s"], "orders/s",
+           "bare_forwarding_same_frames_pps", o["forward_pps"])
+    for q in ("p50", "p99", "p999"):
+        record(f"order_path_{q}_ns", o[f"{q}_ns"],
+               f"ns gateway rx to response tx, at {o['paced_rate']:,} orders/s")
 
 
 def median_of_runs(runs: list[dict]) -> dict:
@@ -107,6 +120,7 @@ def main():
     messages = synthesize(3, 50, 300_000)
     bench_normalizer(messages)
     bench_dataplane()
+    bench_order_path()
     results.extend(matching_bench.run())
     for entry in risk_bench.run():
         record(**entry)

@@ -11,18 +11,21 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
+#include <rte_ring_elem.h>
 
 #include "burst_histogram.h"
 #include "feed_hold.h"
 #include "itch_normalizer.h"
+#include "lcore_runner.h"
 #include "md_telemetry.h"
 #include "moldudp64_rx.h"
+#include "order_path.h"
 #include "table_alloc.h"
 #include "tick_framer.h"
+#include "tx_batch.h"
 
 #define RX_BURST 32
 #define PREFETCH_AHEAD 3
-#define TX_PENDING 64
 #define IGMP_INTERVAL_S 10 /* well inside a querier's 260 s membership timeout */
 
 struct md_stage {
@@ -36,15 +39,13 @@ struct md_stage {
 	struct colo_tick *history; /* the last retransmit_ticks ticks, by sequence */
 	uint64_t history_mask;
 	struct rte_mbuf *open_mbuf;
-	struct rte_mbuf *tx[TX_PENDING];
-	uint16_t n_tx;
+	struct tx_batch tx;
 	uint16_t rx_ports[3]; /* lines A and B, and the output for re-requests */
 	unsigned n_rx_ports;
 	uint8_t feed_mac[6];
-	uint64_t heartbeat_tsc, igmp_tsc, last_tx, last_igmp;
+	uint64_t heartbeat_tsc, igmp_tsc, last_igmp;
+	struct rte_ring *order_ticks; /* from the matching stage, or NULL */
 	int eos_sent;
-	unsigned lcore;
-	volatile int stop;
 };
 
 static void
@@ -112,6 +113,8 @@ md_stage_create(const struct md_stage_params *p)
 	struct rte_ether_addr mac;
 	if (p->n_lines > 0 && rte_eth_macaddr_get(p->lines[0].port_id, &mac) == 0)
 		memcpy(st->feed_mac, mac.addr_bytes, 6);
+	tx_batch_init(&st->tx, p->out_port_id, &st->counters.tx_packets, &st->counters.tx_bytes,
+		      &st->counters.tx_dropped);
 	st->heartbeat_tsc = rte_get_tsc_hz(); /* at least one heartbeat a second */
 	st->hold_tsc = rte_get_tsc_hz() / 1000000 * p->arbitration_wait_us;
 	st->igmp_tsc = rte_get_tsc_hz() * IGMP_INTERVAL_S;
@@ -131,38 +134,6 @@ md_stage_counters(const struct md_stage *st)
 	return &st->counters;
 }
 
-static void
-tx_flush(struct md_stage *st)
-{
-	if (st->n_tx == 0)
-		return;
-	/* Counted before sending: a sent mbuf belongs to the driver. */
-	uint64_t bytes = 0;
-	for (uint16_t i = 0; i < st->n_tx; i++)
-		bytes += st->tx[i]->pkt_len;
-	uint16_t sent = rte_eth_tx_burst(st->p.out_port_id, 0, st->tx, st->n_tx);
-	for (uint16_t i = sent; i < st->n_tx; i++)
-		bytes -= st->tx[i]->pkt_len;
-	st->counters.tx_bytes += bytes;
-	st->counters.tx_packets += sent;
-	if (sent < st->n_tx) {
-		st->counters.tx_dropped += st->n_tx - sent;
-		rte_pktmbuf_free_bulk(&st->tx[sent], st->n_tx - sent);
-	}
-	st->n_tx = 0;
-	st->last_tx = rte_rdtsc();
-}
-
-static void
-tx_queue(struct md_stage *st, struct rte_mbuf *m, uint16_t len)
-{
-	m->data_len = len;
-	m->pkt_len = len;
-	st->tx[st->n_tx++] = m;
-	if (st->n_tx == TX_PENDING)
-		tx_flush(st);
-}
-
 /* Closes the open tick packet, if any, and queues it. */
 static void
 ticks_close(struct md_stage *st)
@@ -170,7 +141,7 @@ ticks_close(struct md_stage *st)
 	if (st->open_mbuf == NULL)
 		return;
 	uint16_t len = tick_framer_close(&st->framer);
-	tx_queue(st, st->open_mbuf, len);
+	tx_batch_add(&st->tx, st->open_mbuf, len);
 	st->open_mbuf = NULL;
 }
 
@@ -206,7 +177,8 @@ control_send(struct md_stage *st, uint16_t count)
 		st->counters.tx_dropped++;
 		return;
 	}
-	tx_queue(st, m, tick_framer_control(&st->framer, rte_pktmbuf_mtod(m, uint8_t *), count));
+	tx_batch_add(&st->tx, m,
+		     tick_framer_control(&st->framer, rte_pktmbuf_mtod(m, uint8_t *), count));
 }
 
 static int
@@ -238,7 +210,7 @@ arp_answer(struct md_stage *st, const struct rte_mbuf *m)
 		return 0;
 	}
 	st->counters.arp_replies++;
-	tx_queue(st, reply, len);
+	tx_batch_add(&st->tx, reply, len);
 	return 1;
 }
 
@@ -280,7 +252,7 @@ rerequest_answer(struct md_stage *st, const struct udp_view *v)
 		tick_framer_add(&reply, &st->history[(seq + i) & st->history_mask]);
 	c->rerequests++;
 	c->rerequest_ticks += reply.count;
-	tx_queue(st, m, tick_framer_close(&reply));
+	tx_batch_add(&st->tx, m, tick_framer_close(&reply));
 }
 
 /* Takes a checked packet into the arbitrated stream and applies its new
@@ -345,7 +317,8 @@ frame_handle(struct md_stage *st, uint16_t port, struct rte_mbuf *m)
 		return;
 	}
 	drop = udp_frame_parse(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
-			       st->p.drop_bad_checksum, &v, c);
+			       st->p.drop_bad_checksum, &v, &c->ip_checksum_errors,
+			       &c->udp_checksum_errors);
 	if (drop == COLO_DROP_NOT_IPV4_UDP && port == st->p.out_port_id && st->p.out_src_ip &&
 	    arp_answer(st, m))
 		return;
@@ -414,7 +387,7 @@ end_of_session_send(struct md_stage *st)
 {
 	ticks_close(st);
 	control_send(st, MOLDUDP64_END_OF_SESSION);
-	tx_flush(st);
+	tx_batch_flush(&st->tx);
 	st->eos_sent = 1;
 }
 
@@ -425,10 +398,10 @@ idle_work(struct md_stage *st, uint64_t now)
 	holes_release(st, 0);
 	if (st->feed.ended && !st->eos_sent && st->hold.n == 0)
 		end_of_session_send(st);
-	if (!st->eos_sent && now - st->last_tx >= st->heartbeat_tsc) {
+	if (!st->eos_sent && now - st->tx.last_tx >= st->heartbeat_tsc) {
 		control_send(st, 0);
 		st->counters.tx_heartbeats++;
-		tx_flush(st);
+		tx_batch_flush(&st->tx);
 	}
 	if (st->p.send_igmp && now - st->last_igmp >= st->igmp_tsc) {
 		igmp_send(st);
@@ -436,76 +409,96 @@ idle_work(struct md_stage *st, uint64_t now)
 	}
 }
 
+/* Frames received on port, handled as one burst. */
+static void
+burst_handle(struct md_stage *st, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint64_t start = rte_rdtsc();
+
+	/* Fetch the mbufs, then frame headers a few frames ahead (as l3fwd
+	 * does): a ring or a NIC on another core leaves both in that core's
+	 * cache. */
+	for (uint16_t j = 0; j < n; j++)
+		rte_prefetch0(pkts[j]);
+	for (uint16_t j = 0; j < n && j < PREFETCH_AHEAD; j++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[j], void *));
+	for (uint16_t j = 0; j < n; j++) {
+		if (j + PREFETCH_AHEAD < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[j + PREFETCH_AHEAD], void *));
+		frame_handle(st, port, pkts[j]);
+	}
+	rte_pktmbuf_free_bulk(pkts, n);
+	/* Ticks never wait for more input. */
+	ticks_close(st);
+	tx_batch_flush(&st->tx);
+	burst_histogram_add(st->counters.burst_cycles, rte_rdtsc() - start);
+	st->counters.bursts++;
+}
+
+/* Trades and quotes of the appliance's own books, from the matching stage. */
 static int
-md_stage_main(void *arg)
+order_ticks_send(struct md_stage *st)
+{
+	struct order_tick burst[RX_BURST];
+	unsigned n = rte_ring_dequeue_burst_elem(st->order_ticks, burst, sizeof(burst[0]),
+						 RX_BURST, NULL);
+
+	for (unsigned i = 0; i < n; i++)
+		ticks_send(st, &burst[i].tick, 1);
+	ticks_close(st);
+	tx_batch_flush(&st->tx);
+	return (int)n;
+}
+
+static int
+md_stage_poll(void *arg, uint64_t now)
 {
 	struct md_stage *st = arg;
 	struct rte_mbuf *pkts[RX_BURST];
+	int work = 0;
 
-	st->last_tx = rte_rdtsc();
-	st->last_igmp = st->last_tx - st->igmp_tsc; /* join at once */
-	while (!st->stop) {
-		for (unsigned i = 0; i < st->n_rx_ports; i++) {
-			uint16_t n = rte_eth_rx_burst(st->rx_ports[i], 0, pkts, RX_BURST);
-			if (n == 0)
-				continue;
-			uint64_t start = rte_rdtsc();
-			/* Fetch the mbufs, then frame headers a few frames ahead (as
-			 * l3fwd does): a ring or a NIC on another core leaves both
-			 * in that core's cache. */
-			for (uint16_t j = 0; j < n; j++)
-				rte_prefetch0(pkts[j]);
-			for (uint16_t j = 0; j < n && j < PREFETCH_AHEAD; j++)
-				rte_prefetch0(rte_pktmbuf_mtod(pkts[j], void *));
-			for (uint16_t j = 0; j < n; j++) {
-				if (j + PREFETCH_AHEAD < n)
-					rte_prefetch0(rte_pktmbuf_mtod(pkts[j + PREFETCH_AHEAD], void *));
-				frame_handle(st, st->rx_ports[i], pkts[j]);
-			}
-			rte_pktmbuf_free_bulk(pkts, n);
-			/* Ticks never wait for more input. */
-			ticks_close(st);
-			tx_flush(st);
-			burst_histogram_add(st->counters.burst_cycles, rte_rdtsc() - start);
-			st->counters.bursts++;
-		}
-		if (st->p.stop_after_rx && st->counters.rx_packets >= st->p.stop_after_rx)
-			break;
-		idle_work(st, rte_rdtsc());
+	if (st->tx.last_tx == 0) { /* the first poll */
+		st->tx.last_tx = now;
+		st->last_igmp = now - st->igmp_tsc; /* join at once */
 	}
-	while (st->hold.n > 0) /* stopping: what is held goes out, holes are gaps */
+	for (unsigned i = 0; i < st->n_rx_ports; i++) {
+		uint16_t n = rte_eth_rx_burst(st->rx_ports[i], 0, pkts, RX_BURST);
+		if (n > 0)
+			burst_handle(st, st->rx_ports[i], pkts, n);
+		work += n;
+	}
+	if (st->order_ticks != NULL && !st->eos_sent)
+		work += order_ticks_send(st);
+	if (st->p.stop_after_rx && st->counters.rx_packets >= st->p.stop_after_rx)
+		return -1;
+	idle_work(st, rte_rdtsc()); /* not now: this pass may have sent since */
+	return work;
+}
+
+/* Stopping: what is held goes out, holes are gaps, then end of session. */
+static void
+md_stage_finish(void *arg)
+{
+	struct md_stage *st = arg;
+
+	while (st->hold.n > 0)
 		holes_release(st, 1);
 	ticks_close(st);
-	tx_flush(st);
+	tx_batch_flush(&st->tx);
 	if (!st->eos_sent)
 		end_of_session_send(st);
-	return 0;
 }
 
 int
-md_stage_launch(struct md_stage *st, unsigned lcore)
+md_stage_place(struct md_stage *st, unsigned lcore)
 {
-	int ret = rte_eal_remote_launch(md_stage_main, st, lcore);
-
-	if (ret != 0) {
-		fprintf(stderr, "md_stage: cannot launch on lcore %u: %s\n", lcore, rte_strerror(-ret));
-		return ret;
-	}
-	st->lcore = lcore;
-	return 0;
+	return lcore_runner_place(lcore, "md stage", md_stage_poll, md_stage_finish, st);
 }
 
-int
-md_stage_stop(struct md_stage *st)
+void
+md_stage_set_order_ticks(struct md_stage *st, struct rte_ring *ticks)
 {
-	st->stop = 1;
-	return rte_eal_wait_lcore(st->lcore);
-}
-
-int
-md_stage_wait(struct md_stage *st)
-{
-	return rte_eal_wait_lcore(st->lcore);
+	st->order_ticks = ticks;
 }
 
 void

@@ -10,7 +10,7 @@
 
 int
 udp_frame_parse(const uint8_t *frame, uint32_t len, int drop_bad_checksum,
-		struct udp_view *v, struct md_counters *c)
+		struct udp_view *v, uint64_t *ip_errors, uint64_t *udp_errors)
 {
 	uint32_t l2 = sizeof(struct rte_ether_hdr);
 	uint16_t ether_type;
@@ -43,11 +43,11 @@ udp_frame_parse(const uint8_t *frame, uint32_t len, int drop_bad_checksum,
 
 	int bad = 0;
 	if (rte_raw_cksum(ip, ihl) != 0xffff) {
-		c->ip_checksum_errors++;
+		(*ip_errors)++;
 		bad = 1;
 	}
 	if (udp->dgram_cksum != 0 && rte_ipv4_udptcp_cksum_verify(ip, udp) != 0) {
-		c->udp_checksum_errors++;
+		(*udp_errors)++;
 		bad = 1;
 	}
 	if (bad && drop_bad_checksum)

@@ -19,9 +19,10 @@ struct udp_view {
 };
 
 /* Returns -1 with *v filled, or the colo_drop_reason. Bad checksums are
- * counted in c; they are a drop reason only when drop_bad_checksum. */
+ * counted in the two counters; they are a drop reason only when
+ * drop_bad_checksum. */
 int udp_frame_parse(const uint8_t *frame, uint32_t len, int drop_bad_checksum,
-		struct udp_view *v, struct md_counters *c);
+		struct udp_view *v, uint64_t *ip_errors, uint64_t *udp_errors);
 
 struct udp_frame_template {
 	uint8_t src_mac[6], dst_mac[6];

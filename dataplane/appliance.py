@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from dataplane import eal
 from dataplane._colo import ffi, lib
 from dataplane.binding import counters_snapshot
+from dataplane.order_path import OrderPath, OrderPathError
 from hwconfig.placement import place, uses_auto
 from hwconfig.topology import discover
 
@@ -49,6 +50,7 @@ class Appliance:
         self._stage = ffi.NULL
         self._stage_lock = threading.Lock()
         self._pool = ffi.NULL
+        self.orders = None  # the OrderPath when the config has order_entry
         self._eal_up = False
         self.hugepages = False
 
@@ -89,8 +91,23 @@ class Appliance:
         for inst in cfg.instruments:
             if lib.md_stage_set_symbol_id(self._stage, inst.symbol.encode().ljust(8), inst.id):
                 raise DataplaneError(f"instrument {inst.symbol}: cannot set id {inst.id}")
-        if lib.md_stage_launch(self._stage, cfg.stages.md) != 0:
-            raise DataplaneError(f"cannot launch the md stage on lcore {cfg.stages.md}")
+        if lib.md_stage_place(self._stage, cfg.stages.md) != 0:
+            raise DataplaneError(f"cannot place the md stage on lcore {cfg.stages.md}")
+        if cfg.order_entry is not None:
+            self._start_orders()
+        if lib.colo_lcores_launch() != 0:
+            raise DataplaneError("cannot launch the stages (see the message above)")
+
+    def _start_orders(self):
+        cfg = self.config
+        today = datetime.datetime.now(ZoneInfo(cfg.feeds[0].timezone)).date()
+        try:
+            self.orders = OrderPath(cfg, self.ports[cfg.order_entry.port], self._pool,
+                                    midnight_ns(today, cfg.feeds[0].timezone))
+            self.orders.place(cfg.stages.gateway, cfg.stages.risk, cfg.stages.matching)
+        except OrderPathError as e:
+            raise DataplaneError(str(e)) from None
+        lib.md_stage_set_order_ticks(self._stage, self.orders.ticks_ring)
 
     def _stage_params(self):
         cfg = self.config
@@ -141,7 +158,10 @@ class Appliance:
         with self._stage_lock:  # metrics scrapes run on their own thread
             if not self.running:
                 raise DataplaneError("the data plane is not running")
-            return counters_snapshot(lib.md_stage_counters(self._stage))
+            snap = counters_snapshot(lib.md_stage_counters(self._stage))
+            if self.orders is not None:
+                snap["orders"] = self.orders.counters()
+            return snap
 
     # -- stop --------------------------------------------------------------
     def stop(self) -> dict | None:
@@ -149,8 +169,9 @@ class Appliance:
         released and EAL cleaned up (hugepage files go with it). Returns the
         final counters."""
         final = None
+        if self._eal_up:  # also forgets stages placed by a start that failed
+            lib.colo_lcores_stop()
         if self.running:
-            lib.md_stage_stop(self._stage)
             final = self.counters()
         for info in self.ports.values():
             lib.colo_port_close(info.port_id)
@@ -159,6 +180,9 @@ class Appliance:
             if self.running:
                 lib.md_stage_destroy(self._stage)
                 self._stage = ffi.NULL
+        if self.orders is not None:
+            self.orders.destroy()
+            self.orders = None
         if self._pool != ffi.NULL:
             lib.colo_mempool_free(self._pool)
             self._pool = ffi.NULL

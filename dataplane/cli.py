@@ -6,6 +6,7 @@ import datetime
 import sys
 
 from dataplane.config import ConfigError, example_config_text, load_config
+from dataplane import order_commands
 from multicast import cli as subscriber_cli
 
 
@@ -108,6 +109,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--file-prefix", default="colo", help="the appliance's eal.file_prefix")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_status)
+
+    order_commands.add_commands(sub)
 
     s = sub.add_parser("demo", help="synthetic feed -> data plane -> subscriber")
     s.add_argument("--seed", type=int, default=7)

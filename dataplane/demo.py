@@ -1,8 +1,9 @@
 """`colo demo`: an exchange in a network namespace sends a synthetic
 TotalView-ITCH session over a veth pair into the data plane
 (net_af_packet); the data plane's ticks go out another veth pair to a
-subscriber in the namespace, which prints a sample and a summary. The demo's
-config is `colo config example`."""
+subscriber in the namespace, which prints a sample and a summary. Two order
+clients there trade the appliance's own books over OUCH meanwhile
+(dataplane.order_demo). The demo's config is `colo config example`."""
 from __future__ import annotations
 
 import os
@@ -18,6 +19,7 @@ from feedhandlers.itch50 import write_itch_file
 from feedhandlers.synth import synthesize
 
 FEED_RATE_PPS = 500  # paced so the run lasts long enough to watch
+TRADING_S = 5
 
 
 def demo(seed: int, symbols: int, messages: int) -> int:
@@ -27,21 +29,28 @@ def demo(seed: int, symbols: int, messages: int) -> int:
         return 1
     config = parse_config(example_config_text(), path="<colo config example>")
     feed, out = config.feeds[0].lines["a"], config.outputs[0]
+    orders = config.order_entry
+    gateway = config.ports[orders.port].ip
     with tempfile.TemporaryDirectory(prefix="colo-demo-") as tmp:
         session = pathlib.Path(tmp, "session.itch")
         print(f"synthesizing {messages} ITCH 5.0 messages, {symbols} symbols, seed {seed}")
         write_itch_file(session, synthesize(seed, symbols, messages))
         netns.setup()
-        subscriber = exchange = None
+        subscriber = exchange = traders = None
 
         def start_exchange():
             # Once the data plane is up; the delay lets the subscriber join.
-            nonlocal exchange
+            nonlocal exchange, traders
             exchange = netns.in_namespace(
                 ["-m", "feedhandlers.replay", str(session), "--group", feed.group,
                  "--port", str(feed.udp_port), "--source-ip",
                  netns.LINKS["colo-feed0"][1].split("/")[0], "--rate", str(FEED_RATE_PPS),
                  "--delay", "1.0"])
+            # Order clients trade the appliance's own books meanwhile: their
+            # fills and quotes join the tick stream.
+            traders = netns.in_namespace(
+                ["-m", "dataplane.order_demo", "--server", f"{gateway}:{orders.udp_port}",
+                 "--seconds", str(TRADING_S), "--delay", "1.5"])
 
         try:
             subscriber = netns.in_namespace(
@@ -51,7 +60,9 @@ def demo(seed: int, symbols: int, messages: int) -> int:
                 until=lambda c: subscriber.poll() is not None)
             subscriber.wait(timeout=5)
         finally:
-            for proc in (exchange, subscriber):
+            if traders is not None:
+                traders.wait(timeout=TRADING_S + 10)
+            for proc in (exchange, subscriber, traders):
                 if proc is not None and proc.poll() is None:
                     proc.terminate()
                     proc.wait()

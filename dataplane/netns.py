@@ -9,7 +9,8 @@ import sys
 NAMESPACE = "colo-demo"
 # appliance-side interface -> (namespace-side interface, namespace address)
 LINKS = {"colo-feed0": ("colo-feed1", "10.98.0.2/24"),
-         "colo-md0": ("colo-md1", "10.99.0.2/24")}
+         "colo-md0": ("colo-md1", "10.99.0.2/24"),
+         "colo-ord0": ("colo-ord1", "10.97.0.2/24")}
 
 
 def _ip(*args, check=True):

@@ -19,35 +19,66 @@ def _us(ns) -> str:
     return "-" if ns is None else f"{ns / 1000:.1f}us"
 
 
+def _orders_line(prev: dict, cur: dict, dt: float, tsc_hz: int) -> str:
+    g, pg = cur["gateway"], prev["gateway"]
+    pct = burst_percentiles_ns(g["latency_cycles"] - pg["latency_cycles"], tsc_hz, (0.5, 0.99))
+    orders = sum(g["messages"].values()) - sum(pg["messages"].values())
+    return (f" | orders {_si(orders / dt if dt > 0 else 0)}/s "
+            f"fills {cur['matching']['trades']} rejects {g['responses']['J']} "
+            f"drops {sum(g['drops'].values())} | order p50 {_us(pct[0.5])} p99 {_us(pct[0.99])}")
+
+
 def status_line(prev: dict, cur: dict, dt: float, tsc_hz: int) -> str:
     pct = burst_percentiles_ns(cur["burst_cycles"] - prev["burst_cycles"], tsc_hz, (0.5, 0.99))
+    orders = _orders_line(prev["orders"], cur["orders"], dt, tsc_hz) if "orders" in cur else ""
     return (f"rx {_si(_rate(cur, prev, 'rx_packets', dt))}pkt/s "
             f"msgs {_si(_rate(cur, prev, 'messages', dt))}/s "
             f"ticks {_si(_rate(cur, prev, 'tx_ticks', dt))}/s | "
             f"gaps {cur['gaps']} (A {cur['line_a_gaps']} B {cur['line_b_gaps']}) "
             f"drops {sum(cur['drops'].values())} orphans {cur['events']['orphan_ref']} | "
-            f"burst p50 {_us(pct[0.5])} p99 {_us(pct[0.99])}")
+            f"burst p50 {_us(pct[0.5])} p99 {_us(pct[0.99])}" + orders)
+
+
+def _nonzero(d: dict) -> str:
+    return ", ".join(f"{k} {v}" for k, v in d.items() if v) or "none"
+
+
+def _orders_report(o: dict, tsc_hz: int) -> list[str]:
+    g, r, m = o["gateway"], o["risk"], o["matching"]
+    pct = burst_percentiles_ns(g["latency_cycles"], tsc_hz)
+    return [
+        f"  order entry: rx packets {g['rx_packets']}, logins {g['logins']} "
+        f"(rejected {g['login_rejects']}), logouts {g['logouts']}, timeouts {g['timeouts']}, "
+        f"repeats {g['repeats']}, retransmitted {g['retransmitted']}",
+        f"  order messages: {_nonzero(g['messages'])}; responses: {_nonzero(g['responses'])}",
+        f"  order rejects: {_nonzero(g['rejects'])}",
+        f"  order drops: {_nonzero(g['drops'])}",
+        f"  risk: {r['passed']} of {r['requests']} requests passed; refused: "
+        f"{_nonzero(r['rejects'])}; kill cancels {r['kill_cancels']}",
+        f"  matching: {m['commands']} commands, {m['trades']} trades ({m['traded_qty']} shares), "
+        f"{m['ticks']} ticks ({m['ticks_dropped']} dropped)",
+        f"  order latency p50 {_us(pct[0.5])} p99 {_us(pct[0.99])} p99.9 {_us(pct[0.999])}",
+    ]
 
 
 def final_report(c: dict, tsc_hz: int) -> str:
     pct = burst_percentiles_ns(c["burst_cycles"], tsc_hz)
-    nonzero = lambda d: ", ".join(f"{k} {v}" for k, v in d.items() if v) or "none"  # noqa: E731
     return "\n".join([
         "final counters:",
         f"  rx packets {c['rx_packets']} ({c['rx_bytes']} bytes), MoldUDP64 packets "
         f"{c['feed_packets']}, ITCH messages {c['messages']}",
-        f"  messages by type: {nonzero(c['messages_by_type'])}",
+        f"  messages by type: {_nonzero(c['messages_by_type'])}",
         f"  ticks sent {c['tx_ticks']} in {c['tx_packets']} packets "
         f"({c['tx_heartbeats']} heartbeats, {c['tx_dropped']} dropped): "
-        f"{nonzero(c['ticks_by_type'])}",
+        f"{_nonzero(c['ticks_by_type'])}",
         f"  gaps {c['gaps']} ({c['gap_messages']} messages); line A {c['line_a_gaps']}, "
         f"line B {c['line_b_gaps']}",
-        f"  drops: {nonzero(c['drops'])}",
-        f"  message events: {nonzero(c['events'])}",
+        f"  drops: {_nonzero(c['drops'])}",
+        f"  message events: {_nonzero(c['events'])}",
         f"  checksum errors: IP {c['ip_checksum_errors']}, UDP {c['udp_checksum_errors']}",
         f"  re-requests answered {c['rerequests']} ({c['rerequest_ticks']} ticks), refused "
         f"{c['rerequests_refused']}; ARP replies {c['arp_replies']}; IGMP reports "
         f"{c['igmp_reports']}",
         f"  burst time p50 {_us(pct[0.5])} p99 {_us(pct[0.99])} p99.9 {_us(pct[0.999])} "
         f"over {c['bursts']} bursts",
-    ])
+    ] + (_orders_report(c["orders"], tsc_hz) if "orders" in c else []))

@@ -19,7 +19,7 @@ def query(file_prefix: str, command: str = "/colo/md", timeout: float = 2.0) -> 
                                "running with this eal.file_prefix?") from None
         json.loads(s.recv(16384))  # the greeting: version, pid, max output length
         s.send(command.encode())
-        answer = json.loads(s.recv(1 << 16)).get(command)
+        answer = json.loads(s.recv(1 << 16)).get(command.split(",")[0])  # keyed without params
     if answer is None:  # EAL is up but the stage is not (yet, or any more)
         raise RuntimeError(f"the appliance on {path} has no {command} right now")
     return answer

@@ -24,7 +24,7 @@ def subscribe(group: str, port: int, iface: str | None = None, stats: bool = Fal
               count: int | None = None, timeout: float | None = None,
               sample: int | None = None, save: str | None = None, tz: str = "UTC",
               out=sys.stdout) -> int:
-    """Runs until end of session, `count` ticks, `timeout` idle seconds or
+    """Runs until end of session, `count` ticks, `timeout` seconds without ticks or
     SIGINT/SIGTERM. sample: print only the first N ticks. save: every tick
     received, as a .npy of TICK_DTYPE. Exit status 0 when the session ended
     without gaps or when stopped by the user."""
@@ -39,7 +39,7 @@ def subscribe(group: str, port: int, iface: str | None = None, stats: bool = Fal
         while not stopping and not sub.end_of_session and (count is None or sub.ticks < count):
             packet = sub.recv()
             now = time.monotonic()
-            if packet is None:
+            if packet is None or len(packet.ticks) == 0:  # heartbeats are idle time too
                 idle_since = idle_since or now
                 if timeout is not None and now - idle_since >= timeout:
                     break

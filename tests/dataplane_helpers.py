@@ -88,3 +88,18 @@ def wait_for(predicate, timeout=30.0):
             pass
         time.sleep(0.1)
     raise AssertionError(f"timed out after {timeout} s waiting for {predicate}")
+
+
+def subscribe_in_namespace(saved, idle_timeout: float):
+    """A tick subscriber in the demo namespace saving to `saved`, started and
+    joined (its group shows on colo-md1) before this returns."""
+    from dataplane import netns
+
+    subscriber = netns.in_namespace(["-m", "multicast.cli", "239.10.0.1:31001", "--iface",
+                                     "colo-md1", "--save", str(saved), "--timeout",
+                                     str(idle_timeout)],
+                                    cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    wait_for(lambda: "239.10.0.1" in subprocess.run(
+        ["ip", "-n", netns.NAMESPACE, "maddr", "show", "dev", "colo-md1"],
+        capture_output=True, text=True).stdout)
+    return subscriber

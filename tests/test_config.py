@@ -46,7 +46,8 @@ def test_example_is_the_demo_config():
     [out] = cfg.outputs
     assert (out.name, out.port, out.group, out.udp_port, out.session, out.mtu, out.ttl) == (
         'ticks', 'md_out', '239.10.0.1', 31001, 'COLO000001', 1500, 8)
-    assert cfg.stages.md == 1 and cfg.stages.gateway is None
+    assert (cfg.stages.md, cfg.stages.gateway, cfg.stages.risk, cfg.stages.matching) == (1, 1, 1, 1)
+    assert (cfg.ports['orders'].device, cfg.order_entry.port) == ('net_af_packet2,iface=colo-ord0', 'orders')
     assert cfg.metrics.prometheus_port == 9108
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from dataplane import netns, telemetry
 from dataplane.config import example_config_text
-from dataplane_helpers import ROOT, wait_for
+from dataplane_helpers import ROOT, subscribe_in_namespace, wait_for
 from feedhandlers.itch50 import write_itch_file
 from feedhandlers.synth import synthesize
 from multicast.ticks import decode_packet
@@ -49,12 +49,7 @@ def test_subscriber_in_namespace_receives_every_tick(tmp_path, virtual_network):
         # kernel does it for a DPDK port) and heartbeats its subscribers.
         wait_for(lambda: telemetry.query("colo-e2e")["tx_heartbeats"] > 0)
         assert telemetry.query("colo-e2e")["igmp_reports"] > 0
-        subscriber = netns.in_namespace(["-m", "multicast.cli", "239.10.0.1:31001", "--iface",
-                                         "colo-md1", "--save", str(saved), "--timeout", "30"],
-                                        cwd=ROOT, stdout=subprocess.PIPE, text=True)
-        wait_for(lambda: "239.10.0.1" in subprocess.run(
-            ["ip", "-n", netns.NAMESPACE, "maddr", "show", "dev", "colo-md1"],
-            capture_output=True, text=True).stdout)
+        subscriber = subscribe_in_namespace(saved, idle_timeout=30)
         exchange = netns.in_namespace(["-m", "feedhandlers.replay", str(tmp_path / "session.itch"),
                                        "--source-ip", "10.98.0.2", "--rate", "1000"], cwd=ROOT)
         sub_out, _ = subscriber.communicate(timeout=90)
@@ -71,6 +66,9 @@ def test_subscriber_in_namespace_receives_every_tick(tmp_path, virtual_network):
     assert "final counters" in app_out and "ITCH messages 15000" in app_out
     assert "end of session" in sub_out and "gaps 0" in sub_out, sub_out
     expected = reference_normalize(messages, datetime.date(2026, 11, 24))
+    # The feed's symbols are numbered after the config's instruments (the order
+    # path's books, ids 900001 and 900002).
+    expected["symbol_id"][expected["symbol_id"] != 0] += 900002
     received = np.load(saved)
     assert len(received) == len(expected)
     assert np.array_equal(received, expected)

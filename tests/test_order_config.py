@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from dataplane import config
-from dataplane.config import ConfigError, OrderEntryConfig, example_config_text, load_config
+from dataplane.config import ConfigError, OrderEntryConfig, load_config
 from dataplane.order_config import risk_limits
 from dataplane.risk import BUY, SELL, Risk
 from test_config import MINIMAL, ORDER_PATH, load
@@ -147,13 +147,9 @@ def test_order_entry_needs_something_to_trade(tmp_path, monkeypatch):
         'colo.yaml:13: order_entry: needs instruments, accounts and sessions (empty: sessions)')
 
 
-def test_example_runs_no_order_path_and_documents_order_entry(tmp_path, monkeypatch):
+def test_example_runs_the_order_path_of_the_demo():
     example = load_config(Path(config.__file__).with_name('example_config.yaml'))
-    assert example.order_entry is None
-    assert (example.stages.gateway, example.stages.risk, example.stages.matching) == (None, None, None)
-    # Its commented order_entry, uncommented on a whole order path, shows the defaults.
-    commented = example_config_text().split('\n# order_entry:\n')[1]
-    block = 'order_entry:\n' + ''.join(line[2:] + '\n' for line in commented.splitlines())
-    text = ORDER_PATH.replace('ports:\n', 'ports:\n  orders: {device: net_null1, ip: 10.0.1.5}\n').replace(
-        '{md: 1}', '{md: 1, gateway: 1, risk: 1, matching: 1}') + block
-    assert load(tmp_path, monkeypatch, text).order_entry == OrderEntryConfig(port='orders', udp_port=30001)
+    assert example.order_entry == OrderEntryConfig(port='orders', udp_port=30001)
+    assert (example.stages.gateway, example.stages.risk, example.stages.matching) == (1, 1, 1)
+    assert [s.account for s in example.sessions] == ['alpha', 'beta']
+    assert example.ports['orders'].ip == '10.97.0.1'

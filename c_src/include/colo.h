@@ -160,13 +160,23 @@ struct md_stage;
 
 struct md_stage *md_stage_create(const struct md_stage_params *p);
 int md_stage_set_symbol_id(struct md_stage *st, const char stock[8], uint32_t id);
-int md_stage_launch(struct md_stage *st, unsigned lcore);
-/* Asks the stage to flush, send end-of-session and return; then waits. */
-int md_stage_stop(struct md_stage *st);
-/* Waits for a stage that returns by itself (stop_after_rx). */
-int md_stage_wait(struct md_stage *st);
+/* Puts the stage on lcore (see colo_lcores_launch). */
+int md_stage_place(struct md_stage *st, unsigned lcore);
+/* Ticks of the order path's own books (order_path_ticks), sent in the
+ * stage's stream between feed bursts. */
+struct rte_ring;
+void md_stage_set_order_ticks(struct md_stage *st, struct rte_ring *ticks);
 const struct md_counters *md_stage_counters(const struct md_stage *st);
 void md_stage_destroy(struct md_stage *st);
+
+/* ---- Stages on lcores: each stage is placed on an lcore (several may
+ * share one and are polled in turn), then all start and stop together. ---- */
+
+int colo_lcores_launch(void);
+/* Asks every stage to drain and finish (md: end of session); waits. */
+int colo_lcores_stop(void);
+/* Waits for stages that finish by themselves (stop_after_rx). */
+int colo_lcores_wait(void);
 
 /* ---- Benchmark tools: the ceiling the md stage is measured against. ---- */
 
@@ -182,6 +192,15 @@ unsigned colo_frames_send(uint16_t port, struct rte_mempool *mp, const uint8_t *
 int colo_forward_launch(unsigned lcore, uint16_t rx_port, uint16_t tx_port, uint64_t n);
 /* Waits for what was launched on lcore (forwarder or report drain). */
 int colo_lcore_wait(unsigned lcore);
+/* The order path's far side: a port whose rx ring the main lcore fills and
+ * whose tx ring it drains (one bench port per process); returns its id. */
+int colo_order_bench_port_create(unsigned size, struct rte_mempool *mp);
+/* Sends n frames into that port, burst at a time, a burst every gap_cycles
+ * (0: as fast as the port takes them), draining what it sends meanwhile and
+ * for linger_cycles after; returns the frames it sent back. */
+uint64_t colo_order_bench_send(struct rte_mempool *mp, const uint8_t *frames,
+		const uint16_t *lens, unsigned n, unsigned burst, uint64_t gap_cycles,
+		uint64_t linger_cycles);
 
 /* ==== Matching engine (c_src/matching_*.c): one price-time book per
  * instrument, plain C, no DPDK. One writer per book. Time is passed in;
@@ -327,7 +346,6 @@ int match_run(struct match_book *b, const struct match_command *cmds, size_t n,
 /* The same replay with the reports handed to another core, as a stage hands
  * them to the gateway: each goes through an SP/SC ring of report records to
  * a drain on lcore that adds them up in *totals (EAL needed). */
-struct rte_ring;
 struct rte_ring *colo_report_ring_create(const char *name, unsigned count);
 int colo_report_drain_launch(unsigned lcore, struct rte_ring *ring, struct match_totals *totals);
 int colo_match_run_to_ring(struct match_book *b, const struct match_command *cmds, size_t n,
@@ -559,5 +577,160 @@ struct ouch_response {
 /* Writes the response into buf; returns its length, or -1 for an unknown
  * type or too little room. */
 int ouch_response_write(uint8_t *buf, uint16_t room, const struct ouch_response *r);
+
+/* ==== The order path (c_src/order_*.c, docs/order-entry.md): a gateway,
+ * a risk and a matching stage joined by SP/SC rings; each placed on an
+ * lcore like the md stage. Orders are known by a path-wide 64-bit id the
+ * gateway hands out; prices are OUCH's ($0.0001 units). ==== */
+
+/* Datagrams the gateway dropped without an answer. Names in
+ * order_drop_reason_names. */
+enum order_drop_reason {
+	ORDER_DROP_NOT_GATEWAY,      /* IPv4/UDP, but not to the gateway's address and port */
+	ORDER_DROP_UNKNOWN_SOURCE,   /* from no session's allowed sources */
+	ORDER_DROP_NOT_LOGGED_IN,    /* other than a login, from an address no session is bound to */
+	ORDER_DROP_BAD_PACKET,       /* client packet lengths overrun the datagram, unknown type */
+	ORDER_DROP_BAD_MESSAGE,      /* an order message that does not parse */
+	ORDER_DROP_N
+};
+
+extern const char *const order_drop_reason_names[];
+
+/* Highest OUCH reject code (docs/order-entry.md), plus one. */
+enum { ORDER_REJECT_CODES = 24 };
+
+/* Written only by the gateway's lcore. */
+struct order_gateway_counters {
+	uint64_t rx_packets;
+	uint64_t rx_bytes;
+	uint64_t tx_packets;
+	uint64_t tx_bytes;
+	uint64_t tx_dropped;         /* no mbuf, or the tx ring full */
+	uint64_t ip_checksum_errors;
+	uint64_t udp_checksum_errors;
+	uint64_t arp_replies;
+	uint64_t logins;
+	uint64_t login_rejects;
+	uint64_t logouts;
+	uint64_t timeouts;           /* sessions silent for timeout: logged out */
+	uint64_t heartbeats_rx;
+	uint64_t heartbeats_tx;
+	uint64_t retransmit_requests;
+	uint64_t retransmitted;      /* responses sent again */
+	uint64_t repeats;            /* a UserRefNum not above the last: answered, not executed */
+	uint64_t orders_full;        /* enters refused: max_orders open */
+	uint64_t frame_drops[COLO_DROP_N];
+	uint64_t drops[ORDER_DROP_N];
+	uint64_t messages_by_type[256];   /* order messages accepted for processing: O U X C */
+	uint64_t responses_by_type[256];  /* sequenced responses: S A U C E J */
+	uint64_t rejects[ORDER_REJECT_CODES]; /* 'J' by reason code */
+	uint64_t latency_cycles[COLO_HIST_BUCKETS]; /* gateway rx to the first answer's tx */
+};
+
+struct order_risk_counters {
+	uint64_t requests;
+	uint64_t passed;             /* on to matching */
+	uint64_t reports;
+	uint64_t kill_cancels;       /* cancels sent by a kill switch or a disconnect */
+	uint64_t limit_swaps;
+	uint64_t rejects[32];        /* by enum risk_reason */
+};
+
+struct order_matching_counters {
+	uint64_t commands;
+	uint64_t reports;
+	uint64_t trades;
+	uint64_t traded_qty;
+	uint64_t ticks;
+	uint64_t ticks_dropped;      /* the md stage's tick ring full */
+	uint64_t reports_by_type[MATCH_REPORT_TYPE_N];
+};
+
+struct order_session_params {
+	char name[10];               /* space padded, as on the wire */
+	char username[6];
+	char password[10];
+	uint32_t account;            /* risk's account id */
+	uint32_t n_sources;
+	uint32_t source_net[8];      /* allowed source networks, host order */
+	uint32_t source_mask[8];
+};
+
+struct order_instrument_params {
+	char symbol[8];              /* space padded */
+	uint32_t symbol_id;          /* in ticks */
+};
+
+struct order_path_params {
+	uint16_t port_id;
+	uint8_t mac[6];
+	uint32_t ip;                 /* the gateway's address, host order */
+	uint16_t udp_port;
+	uint16_t mtu;
+	uint32_t heartbeat_ms;
+	uint32_t timeout_ms;
+	uint32_t max_orders;         /* open at once, whole path */
+	uint32_t history;            /* responses kept per session, a power of two */
+	uint64_t midnight_ns;        /* epoch ns of local midnight: OUCH timestamps count from it */
+	const struct risk_limits *limits; /* accounts, sessions, instruments by position */
+	struct rte_mempool *tx_pool;
+	uint32_t n_sessions;
+	uint32_t n_instruments;
+	const struct order_session_params *sessions;
+	const struct order_instrument_params *instruments;
+};
+
+struct order_path;
+
+struct order_path *order_path_create(const struct order_path_params *p);
+int order_path_place(struct order_path *p, unsigned gateway_lcore, unsigned risk_lcore,
+		unsigned matching_lcore);
+/* The trades and quotes of the path's books, for md_stage_set_order_ticks. */
+struct rte_ring *order_path_ticks(struct order_path *p);
+const struct order_gateway_counters *order_path_gateway_counters(const struct order_path *p);
+const struct order_risk_counters *order_path_risk_counters(const struct order_path *p);
+const struct order_matching_counters *order_path_matching_counters(const struct order_path *p);
+void order_path_destroy(struct order_path *p);
+
+/* Control-plane requests, applied by the stage that owns the state between
+ * two of its messages. */
+enum order_control_type {
+	ORDER_CONTROL_KILL,          /* risk: scope, id, on; open orders in scope are cancelled */
+	ORDER_CONTROL_LIMITS,        /* risk: limits in force from the next order */
+	ORDER_CONTROL_HALT,          /* risk: instrument id halted (on) or not */
+	ORDER_CONTROL_ACCOUNT,       /* risk: account id's state into account */
+	ORDER_CONTROL_POSITION,      /* risk: account id's position in instrument */
+	ORDER_CONTROL_DEPTH          /* matching: instrument's top levels into depth */
+};
+
+enum { ORDER_DEPTH_LEVELS = 10 };
+
+struct order_depth_level {
+	int64_t price;
+	uint64_t qty;
+	uint32_t orders;
+};
+
+struct order_control {
+	uint8_t type;                /* enum order_control_type */
+	uint8_t scope;               /* enum risk_scope */
+	uint8_t on;
+	uint32_t id;
+	uint32_t instrument;
+	const struct risk_limits *limits;
+	int32_t result;              /* 0, or -1: refused (bad id, invalid limits) */
+	uint32_t cancels;            /* KILL: orders it cancelled */
+	struct risk_account_state account;
+	struct risk_position_state position;
+	uint32_t n_bids;
+	uint32_t n_asks;
+	struct order_depth_level bids[ORDER_DEPTH_LEVELS];
+	struct order_depth_level asks[ORDER_DEPTH_LEVELS];
+};
+
+/* Hands a copy of c to its stage and waits up to timeout_ms for the answer,
+ * copied back into c: 0, or -1 on a timeout (the stage is not running, or
+ * still busy with an earlier request). One caller at a time. */
+int order_path_control(struct order_path *p, struct order_control *c, unsigned timeout_ms);
 
 #endif

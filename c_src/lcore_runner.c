@@ -1,0 +1,131 @@
+/* The per-lcore loop every stage runs in (lcore_runner.h). */
+#include <stdio.h>
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+
+#include "colo.h"
+#include "lcore_runner.h"
+
+#define STAGES_PER_LCORE 4
+/* After a stop, the stages go on until DRAIN_IDLE_ROUNDS rounds in a row
+ * find no work (what stages on other lcores still pass along arrives
+ * meanwhile), or for DRAIN_MS at most: a port that never falls silent
+ * (net_null) cannot hold the stop up. */
+#define DRAIN_IDLE_ROUNDS 1000
+#define DRAIN_MS 20
+
+struct placed_stage {
+	const char *name;
+	stage_poll_fn *poll;
+	stage_finish_fn *finish;
+	void *stage;
+};
+
+struct lcore_stages {
+	struct placed_stage stages[STAGES_PER_LCORE];
+	unsigned n;
+};
+
+static struct lcore_stages placed[RTE_MAX_LCORE];
+static volatile int stopping;
+
+int
+lcore_runner_place(unsigned lcore, const char *name, stage_poll_fn *poll,
+		   stage_finish_fn *finish, void *stage)
+{
+	if (lcore >= RTE_MAX_LCORE || !rte_lcore_is_enabled(lcore) ||
+	    lcore == rte_get_main_lcore()) {
+		fprintf(stderr, "%s: lcore %u is not a datapath lcore of this EAL\n", name, lcore);
+		return -1;
+	}
+	struct lcore_stages *l = &placed[lcore];
+	if (l->n == STAGES_PER_LCORE) {
+		fprintf(stderr, "%s: lcore %u already runs %d stages\n", name, lcore,
+			STAGES_PER_LCORE);
+		return -1;
+	}
+	l->stages[l->n++] = (struct placed_stage){name, poll, finish, stage};
+	return 0;
+}
+
+/* One round over the lcore's stages; counts those that finished. */
+static int
+poll_round(struct lcore_stages *l, int *work)
+{
+	uint64_t now = rte_rdtsc();
+	int finished = 0;
+
+	*work = 0;
+	for (unsigned i = 0; i < l->n; i++) {
+		int r = l->stages[i].poll(l->stages[i].stage, now);
+		if (r < 0)
+			finished++;
+		else
+			*work += r;
+	}
+	return finished;
+}
+
+static int
+lcore_main(void *arg)
+{
+	struct lcore_stages *l = arg;
+	int work;
+
+	while (!stopping)
+		if (poll_round(l, &work) == (int)l->n)
+			goto finish;
+	uint64_t deadline = rte_rdtsc() + rte_get_tsc_hz() / 1000 * DRAIN_MS;
+	for (unsigned idle = 0; idle < DRAIN_IDLE_ROUNDS && rte_rdtsc() < deadline;) {
+		poll_round(l, &work);
+		idle = work ? 0 : idle + 1;
+	}
+finish:
+	for (unsigned i = 0; i < l->n; i++)
+		if (l->stages[i].finish != NULL)
+			l->stages[i].finish(l->stages[i].stage);
+	return 0;
+}
+
+int
+colo_lcores_launch(void)
+{
+	stopping = 0;
+	for (unsigned lcore = 0; lcore < RTE_MAX_LCORE; lcore++) {
+		if (placed[lcore].n == 0)
+			continue;
+		int ret = rte_eal_remote_launch(lcore_main, &placed[lcore], lcore);
+		if (ret != 0) {
+			fprintf(stderr, "cannot launch %s on lcore %u: %s\n",
+				placed[lcore].stages[0].name, lcore, rte_strerror(-ret));
+			colo_lcores_stop();
+			return ret;
+		}
+	}
+	return 0;
+}
+
+int
+colo_lcores_wait(void)
+{
+	int ret = 0;
+
+	for (unsigned lcore = 0; lcore < RTE_MAX_LCORE; lcore++) {
+		if (placed[lcore].n == 0)
+			continue;
+		if (rte_eal_wait_lcore(lcore) < 0)
+			ret = -1;
+		placed[lcore].n = 0;
+	}
+	return ret;
+}
+
+int
+colo_lcores_stop(void)
+{
+	stopping = 1;
+	return colo_lcores_wait();
+}

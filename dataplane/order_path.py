@@ -1,0 +1,168 @@
+"""Thin Python layer over the C order path (colo.h, order_*): its
+parameters from the config, its counters, and the control requests the
+operator's commands send its stages (kill switches, limits, halts, depth)."""
+from __future__ import annotations
+
+import ipaddress
+
+import numpy as np
+
+from dataplane._colo import ffi, lib
+from dataplane.order_config import risk_limits
+from dataplane.risk import REASONS as RISK_REASONS, SCOPE_ACCOUNT, SCOPE_ALL, SCOPE_SESSION
+from feedhandlers.ouch50 import REJECT_REASONS
+
+DROP_REASONS = tuple(ffi.string(lib.order_drop_reason_names[i]).decode()
+                     for i in range(lib.ORDER_DROP_N))
+CONTROL_TIMEOUT_MS = 2000
+_GATEWAY_SCALARS = ("rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "tx_dropped",
+                    "ip_checksum_errors", "udp_checksum_errors", "arp_replies", "logins",
+                    "login_rejects", "logouts", "timeouts", "heartbeats_rx", "heartbeats_tx",
+                    "retransmit_requests", "retransmitted", "repeats", "orders_full")
+_RISK_SCALARS = ("requests", "passed", "reports", "kill_cancels", "limit_swaps")
+_MATCHING_SCALARS = ("commands", "reports", "trades", "traded_qty", "ticks", "ticks_dropped")
+_MATCH_REPORTS = ("accepted", "rejected", "fill", "cancelled", "modified", "cancel_rejected",
+                  "modify_rejected")
+
+
+class OrderPathError(RuntimeError):
+    pass
+
+
+def _padded(text: str, width: int) -> bytes:
+    return text.encode("ascii").ljust(width)
+
+
+def _networks(sources) -> tuple[list[int], list[int]]:
+    nets = [ipaddress.IPv4Network(s, strict=False) for s in sources]
+    return [int(n.network_address) for n in nets], [int(n.netmask) for n in nets]
+
+
+class OrderPath:
+    """The gateway, risk and matching stages of one appliance, made from its
+    config; sessions, accounts and instruments are known by their position
+    in their config lists."""
+
+    def __init__(self, config, port_info, tx_pool, midnight_ns: int):
+        """midnight_ns: epoch ns OUCH timestamps count from (today's local midnight)."""
+        cfg, oe = config, config.order_entry
+        self.config = config
+        self.limits = risk_limits(cfg)  # kept alive while in force
+        accounts = {a.name: i for i, a in enumerate(cfg.accounts)}
+        if len(cfg.sessions) > 8 * 1024 or any(len(s.allowed_sources) > 8 for s in cfg.sessions):
+            raise OrderPathError("at most 8 allowed_sources per session")
+        self._sessions = ffi.new("struct order_session_params[]", len(cfg.sessions))
+        for c, s in zip(self._sessions, cfg.sessions):
+            c.name, c.username = _padded(s.name, 10), _padded(s.username, 6)
+            c.password, c.account = _padded(s.password, 10), accounts[s.account]
+            nets, masks = _networks(s.allowed_sources)
+            c.n_sources = len(nets)
+            c.source_net[0:len(nets)], c.source_mask[0:len(masks)] = nets, masks
+        self._instruments = ffi.new("struct order_instrument_params[]", len(cfg.instruments))
+        for c, inst in zip(self._instruments, cfg.instruments):
+            c.symbol, c.symbol_id = _padded(inst.symbol, 8), inst.id
+        p = ffi.new("struct order_path_params *")
+        p.port_id, p.mac = port_info.port_id, bytes(port_info.mac)
+        p.ip = int(ipaddress.IPv4Address(cfg.ports[oe.port].ip))
+        p.udp_port, p.mtu = oe.udp_port, 1500
+        p.heartbeat_ms, p.timeout_ms = oe.heartbeat_s * 1000, oe.timeout_s * 1000
+        p.max_orders, p.history = oe.max_orders, oe.history
+        p.midnight_ns = midnight_ns
+        p.limits = self.limits._ptr
+        p.tx_pool = tx_pool
+        p.n_sessions, p.n_instruments = len(cfg.sessions), len(cfg.instruments)
+        p.sessions, p.instruments = self._sessions, self._instruments
+        self._path = lib.order_path_create(p)
+        if self._path == ffi.NULL:
+            raise OrderPathError("cannot create the order path (see the message above)")
+        self.limits.in_force = True
+
+    def place(self, gateway: int, risk: int, matching: int):
+        if lib.order_path_place(self._path, gateway, risk, matching) != 0:
+            raise OrderPathError(f"cannot place the order path on lcores "
+                                 f"{gateway}/{risk}/{matching}")
+
+    @property
+    def ticks_ring(self):
+        return lib.order_path_ticks(self._path)
+
+    def counters(self) -> dict:
+        g = lib.order_path_gateway_counters(self._path)
+        r = lib.order_path_risk_counters(self._path)
+        m = lib.order_path_matching_counters(self._path)
+        gateway = {name: getattr(g, name) for name in _GATEWAY_SCALARS}
+        gateway["drops"] = {name: g.drops[i] for i, name in enumerate(DROP_REASONS)}
+        gateway["messages"] = {chr(t): g.messages_by_type[t] for t in b"OUXC"}
+        gateway["responses"] = {chr(t): g.responses_by_type[t] for t in b"SAUCEJ"}
+        gateway["rejects"] = {name: g.rejects[code] for code, name in REJECT_REASONS.items()}
+        gateway["latency_cycles"] = np.frombuffer(
+            ffi.buffer(g.latency_cycles, 8 * lib.COLO_HIST_BUCKETS), dtype=np.uint64).copy()
+        risk = {name: getattr(r, name) for name in _RISK_SCALARS}
+        risk["rejects"] = {name: r.rejects[i] for i, name in enumerate(RISK_REASONS) if i}
+        matching = {name: getattr(m, name) for name in _MATCHING_SCALARS}
+        matching["reports"] = {name: m.reports_by_type[i] for i, name in enumerate(_MATCH_REPORTS)}
+        return {"gateway": gateway, "risk": risk, "matching": matching}
+
+    # -- control ------------------------------------------------------------------
+    def _control(self, **fields):
+        c = ffi.new("struct order_control *", fields)
+        if lib.order_path_control(self._path, c, CONTROL_TIMEOUT_MS) != 0:
+            raise OrderPathError("the order path did not answer (is it running?)")
+        if c.result != 0:
+            raise OrderPathError(f"refused: {fields}")
+        return c
+
+    def kill(self, scope: str, name: str | None = None, on: bool = True) -> int:
+        """Kill switch for 'all', a 'session' or an 'account' (by config name):
+        on refuses their new orders and cancels their open ones (returned)."""
+        scopes = {"all": (SCOPE_ALL, None), "session": (SCOPE_SESSION, self.config.sessions),
+                  "account": (SCOPE_ACCOUNT, self.config.accounts)}
+        code, entries = scopes[scope]
+        index = 0 if entries is None else self._index(entries, name, scope)
+        return self._control(type=lib.ORDER_CONTROL_KILL, scope=code, id=index, on=on).cancels
+
+    def swap_limits(self, limits):
+        self._control(type=lib.ORDER_CONTROL_LIMITS, limits=limits._ptr)
+        limits.in_force = True
+        self.limits = limits
+
+    def halt(self, symbol: str, halted: bool = True):
+        self._control(type=lib.ORDER_CONTROL_HALT, instrument=self.instrument(symbol),
+                      on=halted)
+
+    def account(self, name: str) -> dict:
+        c = self._control(type=lib.ORDER_CONTROL_ACCOUNT,
+                          id=self._index(self.config.accounts, name, "account"))
+        a = c.account
+        return {"open_buy_notional": a.open_buy_notional, "net_bought": a.net_bought,
+                "open_orders": a.open_orders, "killed": bool(a.killed)}
+
+    def position(self, account: str, symbol: str) -> dict:
+        c = self._control(type=lib.ORDER_CONTROL_POSITION,
+                          id=self._index(self.config.accounts, account, "account"),
+                          instrument=self.instrument(symbol))
+        p = c.position
+        return {"position": p.position, "open_buy_qty": p.open_buy_qty,
+                "open_sell_qty": p.open_sell_qty}
+
+    def depth(self, symbol: str) -> dict:
+        """Top levels of the book: lists of (price, shares, orders), best first."""
+        c = self._control(type=lib.ORDER_CONTROL_DEPTH, instrument=self.instrument(symbol))
+        return {"bids": [(l.price, l.qty, l.orders) for l in c.bids[0:c.n_bids]],
+                "asks": [(l.price, l.qty, l.orders) for l in c.asks[0:c.n_asks]]}
+
+    def instrument(self, symbol: str) -> int:
+        return self._index(self.config.instruments, symbol, "instrument", key="symbol")
+
+    @staticmethod
+    def _index(entries, name, what, key="name") -> int:
+        for i, entry in enumerate(entries):
+            if getattr(entry, key) == name:
+                return i
+        raise OrderPathError(f"no {what} named {name!r}")
+
+    def destroy(self):
+        if self._path != ffi.NULL:
+            lib.order_path_destroy(self._path)
+            self._path = ffi.NULL
+

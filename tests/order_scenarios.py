@@ -1,0 +1,156 @@
+"""Order-entry scenarios against a running appliance (the example config's
+order path), run inside the demo namespace by test_order_path.py; each
+prints what the clients saw as JSON for the test to judge."""
+import json
+import socket
+import sys
+import time
+
+sys.path.insert(0, str(__import__('pathlib').Path(__file__).resolve().parent.parent))
+
+from dataplane.order_client import LoginRejected, OrderClient  # noqa: E402
+from feedhandlers.ouch50 import CLIENT_PACKETS, ORDERS, encode_datagram  # noqa: E402
+
+SERVER = ('10.97.0.1', 30001)
+DOLLAR = 10_000
+
+
+def responses(client, n, timeout=3.0):
+    """At least n responses (or what came in timeout)."""
+    return client.receive(timeout=timeout, until=lambda got: len(got) >= n)
+
+
+def trading():
+    """Resting, taking, cancels, replaces and the engine's own refusals."""
+    out = {}
+    with OrderClient(SERVER, 'ALPHA1', 'secret') as alpha, \
+            OrderClient(SERVER, 'BETA1', 'secret') as beta:
+        out['login'] = alpha.login(), beta.login()
+        bid = alpha.enter('B', 100, 'COLOA', 99 * DOLLAR, cl_ord_id='bid1')
+        out['bid'] = responses(alpha, 1)
+        beta.enter('S', 60, 'COLOA', 98 * DOLLAR, time_in_force='3', cl_ord_id='ioc1')
+        out['take'] = responses(beta, 2)     # accepted, executed
+        out['made'] = responses(alpha, 1)    # executed as maker
+        alpha.cancel(bid, 10)                # down to 10 shares, priority kept
+        out['reduce'] = responses(alpha, 1)
+        new = alpha.replace(bid, 30, 9910 * 100)
+        out['replace'] = responses(alpha, 1)
+        alpha.cancel(new)
+        out['cancel'] = responses(alpha, 1)
+        alpha.cancel(new)
+        out['cancel_again'] = responses(alpha, 1)
+        alpha.enter('S', 50, 'COLOA', 101 * DOLLAR, time_in_force='4')       # FOK, no bids
+        out['fok'] = responses(alpha, 2)
+        alpha.enter('S', 5, 'COLOA', 100 * DOLLAR)
+        responses(alpha, 1)
+        alpha.enter('B', 5, 'COLOA', 100 * DOLLAR, post_only='Y')
+        out['post_only'] = responses(alpha, 1)
+        alpha.enter('B', 5, 'NOPE', 100 * DOLLAR)
+        out['unknown_symbol'] = responses(alpha, 1)
+        alpha.enter('B', 5, 'COLOA', 100 * DOLLAR + 1)                     # off the cent tick
+        out['tick'] = responses(alpha, 1)
+        alpha.enter('B', 5, 'COLOA', 150 * DOLLAR)                         # 10% collar
+        out['collar'] = responses(alpha, 1)
+        alpha.enter('B', 20_000, 'COLOA', 100 * DOLLAR)                    # max_order_qty
+        out['max_qty'] = responses(alpha, 1)
+        market = alpha.enter('B', 5, 'COLOA', 0x7FFFFFFF, time_in_force='3')
+        out['market'] = responses(alpha, 3)  # alpha is both maker and taker
+        alpha.resend(market)                                               # a repeat
+        alpha.receive(timeout=0.5)
+        out['repeats'] = alpha.duplicate_acks
+        alpha.mass_cancel()
+        out['mass_cancel'] = alpha.receive(timeout=1.0)
+        out['gaps'] = alpha.gaps, beta.gaps
+        alpha.logout()
+        beta.logout()
+    return out
+
+
+def raw_socket(source='10.97.0.2'):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((source, 0))
+    s.settimeout(0.5)
+    return s
+
+
+def hostile():
+    """What no client should send: the gateway drops or refuses, executes nothing."""
+    out = {}
+    s = raw_socket()
+    s.sendto(encode_datagram([ORDERS.encode('O', user_ref_num=1, side='B', quantity=1,
+                                            symbol='COLOA', price=100 * DOLLAR, time_in_force='0',
+                                            display='Y', capacity='A', intermarket_sweep='N',
+                                            cross_type='N', cl_ord_id='', appendage={})]), SERVER)
+    s.sendto(b'\x00\x05L', SERVER)                  # a packet longer than the datagram
+    s.sendto(b'\xff' * 40, SERVER)
+    stranger = raw_socket('10.97.1.2')              # not in any session's allowed sources
+    stranger.sendto(encode_datagram([CLIENT_PACKETS.encode(
+        'L', username='ALPHA1', password='secret', session='', sequence=0)]), SERVER)
+    try:
+        out['stranger_answer'] = stranger.recv(2048).hex()
+    except socket.timeout:
+        out['stranger_answer'] = None
+    with OrderClient(SERVER, 'ALPHA1', 'wrong') as bad:
+        try:
+            bad.login()
+            out['bad_password'] = 'accepted'
+        except LoginRejected as e:
+            out['bad_password'] = str(e)
+    with OrderClient(SERVER, 'ALPHA1', 'secret', first_user_ref_num=1000) as alpha:
+        alpha.login()
+        # Truncated and malformed order messages inside a logged-in session.
+        alpha._send(CLIENT_PACKETS.encode('U', payload=b'O\x00\x00'))
+        alpha._send(CLIENT_PACKETS.encode('U', payload=b'Z' * 20))
+        alpha._send(b'\x00\x01Z')
+        # A burst past the session's throttle (burst 100): refused, not queued.
+        refs = [alpha.enter('S', 1, 'COLOB', 30 * DOLLAR) for _ in range(300)]
+        got = alpha.receive(timeout=3.0, until=lambda r: len(r) >= 300)
+        out['flood'] = {'sent': len(refs), 'answers': [(r['type'], r.get('reason'),
+                                                        r['user_ref_num']) for r in got]}
+        alpha.mass_cancel()
+        alpha.receive(timeout=1.0)
+        alpha.logout()
+    return out
+
+
+def disconnect():
+    """A session that goes silent loses its resting orders (reason D); the
+    cancel waits in its history for the next login."""
+    out = {}
+    alpha = OrderClient(SERVER, 'ALPHA1', 'secret', first_user_ref_num=5000)
+    alpha.login()
+    alpha.enter('B', 7, 'COLOB', 24 * DOLLAR)
+    out['rested'] = responses(alpha, 1)
+    next_seq = alpha.next_seq
+    alpha.close()
+    time.sleep(4.5)                                 # timeout_s 3, no heartbeats
+    with OrderClient(SERVER, 'ALPHA1', 'secret', first_user_ref_num=6000) as again:
+        again.login(sequence=next_seq)
+        out['after'] = responses(again, 1)
+        again.logout()
+    return out
+
+
+def rest():
+    """An order left resting by a session that logs out (no cancel-on-disconnect)."""
+    with OrderClient(SERVER, 'BETA1', 'secret', first_user_ref_num=100) as beta:
+        beta.login()
+        beta.enter('S', 300, 'COLOB', 26 * DOLLAR)
+        out = {'rested': responses(beta, 1), 'next_seq': beta.next_seq}
+        beta.logout()
+    return out
+
+
+def killed(next_seq):
+    """After `colo kill account beta`: what the session missed, and a new order."""
+    with OrderClient(SERVER, 'BETA1', 'secret', first_user_ref_num=200) as beta:
+        beta.login(sequence=int(next_seq))
+        out = {'missed': responses(beta, 1)}
+        beta.enter('S', 1, 'COLOB', 26 * DOLLAR)
+        out['new'] = responses(beta, 1)
+        beta.logout()
+    return out
+
+
+if __name__ == '__main__':
+    print(json.dumps(globals()[sys.argv[1]](*sys.argv[2:])))

@@ -1,0 +1,151 @@
+"""The order path end to end: `colo run` with the example config drives the
+order port with net_af_packet on a veth pair; OUCH clients in the demo
+namespace trade with real sockets, and a multicast subscriber there sees
+the trades and quotes of the appliance's own books."""
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from dataplane import netns, telemetry
+from dataplane.config import example_config_text
+from dataplane_helpers import ROOT, colo, subscribe_in_namespace, wait_for
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for netns and veth")
+
+PREFIX = "colo-orders"
+COLOA = 900001
+DOLLAR = 10_000
+
+
+@pytest.fixture(scope="module")
+def appliance(tmp_path_factory):
+    netns.setup()
+    # A client address outside every session's allowed_sources.
+    subprocess.run(["ip", "-n", netns.NAMESPACE, "addr", "add", "10.97.1.2/24", "dev",
+                    "colo-ord1"], check=True)
+    config = tmp_path_factory.mktemp("orders") / "colo.yaml"
+    config.write_text(example_config_text().replace("prometheus_port: 9108", "prometheus_port: 0")
+                      .replace("file_prefix: colo ", f"file_prefix: {PREFIX} "))
+    proc = subprocess.Popen([sys.executable, "-m", "dataplane.cli", "run", str(config)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc.config = config
+    try:
+        wait_for(lambda: telemetry.query(PREFIX)["tx_heartbeats"] > 0)
+        yield proc
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.output, _ = proc.communicate(timeout=30)
+        netns.teardown()
+
+
+def scenario(name: str, *args) -> dict:
+    done = subprocess.run(["ip", "netns", "exec", netns.NAMESPACE, sys.executable,
+                           str(ROOT / "tests" / "order_scenarios.py"), name, *map(str, args)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def types(responses):
+    return [r["type"] for r in responses]
+
+
+def test_orders_trade_and_subscribers_see_the_trades_and_quotes(appliance, tmp_path):
+    saved = tmp_path / "ticks.npy"
+    subscriber = subscribe_in_namespace(saved, idle_timeout=3)
+    out = scenario("trading")
+    subscriber.communicate(timeout=30)
+
+    assert out["login"] == [1, 1]
+    [bid] = out["bid"]
+    assert (bid["type"], bid["side"], bid["quantity"], bid["price"], bid["order_state"],
+            bid["cl_ord_id"].strip()) == ("A", "B", 100, 99 * DOLLAR, "L", "bid1")
+    # The IOC sell takes 60 at the resting bid's price.
+    accepted, executed = out["take"]
+    assert (accepted["type"], accepted["order_state"]) == ("A", "D")
+    assert (executed["type"], executed["quantity"], executed["price"],
+            executed["liquidity_flag"]) == ("E", 60, 99 * DOLLAR, "R")
+    [made] = out["made"]
+    assert (made["type"], made["quantity"], made["liquidity_flag"],
+            made["match_number"]) == ("E", 60, "A", executed["match_number"])
+    [reduce] = out["reduce"]
+    assert (reduce["type"], reduce["quantity"], reduce["reason"]) == ("C", 30, "U")
+    [replaced] = out["replace"]
+    assert (replaced["type"], replaced["orig_user_ref_num"], replaced["quantity"],
+            replaced["price"]) == ("U", bid["user_ref_num"], 30, 991_000)
+    [cancel] = out["cancel"]
+    assert (cancel["type"], cancel["quantity"], cancel["user_ref_num"]) == (
+        "C", 30, replaced["user_ref_num"])
+    assert [(r["type"], r["reason"]) for r in out["cancel_again"]] == [("J", 8)]  # not_resting
+    assert [(r["type"], r.get("reason")) for r in out["fok"]] == [("A", None), ("C", "I")]
+    refused = {name: [(r["type"], r["reason"]) for r in out[name]]
+               for name in ("post_only", "unknown_symbol", "tick", "collar", "max_qty")}
+    assert refused == {"post_only": [("J", 6)], "unknown_symbol": [("J", 2)], "tick": [("J", 3)],
+                       "collar": [("J", 13)], "max_qty": [("J", 11)]}
+    # A market buy takes alpha's own resting 5 @ 100.00 (no self-trade prevention asked
+    # for); sent again, it is answered, not re-executed.
+    assert types(out["market"]) == ["A", "E", "E"]
+    assert {(e["price"], e["liquidity_flag"]) for e in out["market"][1:]} == {
+        (100 * DOLLAR, "A"), (100 * DOLLAR, "R")}
+    assert [d["user_ref_num"] for d in out["repeats"]] == [out["market"][0]["user_ref_num"]]
+    assert out["mass_cancel"] == [] and out["gaps"] == [0, 0]
+
+    ticks = np.load(saved)
+    own = ticks[ticks["symbol_id"] == COLOA]
+    trades = own[own["type"] == b"T"]
+    assert [(t["price"], t["quantity"], t["side"]) for t in trades] == [
+        (99 * 10**9, 60, b"S"), (100 * 10**9, 5, b"B")]
+    quotes = [(q["side"], q["price"] // 10**7, q["quantity"]) for q in own[own["type"] == b"Q"]]
+    assert quotes[:3] == [(b"B", 9900, 100), (b"B", 9900, 40), (b"B", 9900, 10)]
+    assert (b"B", 0, 0) in quotes  # the bid side emptied by the cancel
+
+
+def test_hostile_input_is_dropped_or_refused_and_nothing_runs_twice(appliance):
+    before = telemetry.query(PREFIX, "/colo/orders")
+    out = scenario("hostile")
+    after = telemetry.query(PREFIX, "/colo/orders")
+    grew = {k: after[k] - before[k] for k in after}
+
+    assert out["stranger_answer"] is None
+    assert out["bad_password"].endswith("not_authorized")
+    assert grew["not_logged_in"] == 1 and grew["unknown_source"] == 1
+    assert grew["bad_packet"] >= 2 and grew["bad_message"] == 2
+    # Every order of the flood is answered once: accepted, or refused by the throttle.
+    flood = out["flood"]
+    refs = [ref for _, _, ref in flood["answers"]]
+    assert len(refs) == len(set(refs)) == flood["sent"] == 300
+    kinds = {(kind, reason) for kind, reason, _ in flood["answers"]}
+    assert kinds == {("A", None), ("J", 18)}
+    assert 100 <= sum(kind == "A" for kind, _, _ in flood["answers"]) < 300
+
+
+def test_a_silent_session_loses_its_orders(appliance):
+    out = scenario("disconnect")
+    [rested] = out["rested"]
+    [canceled] = out["after"]
+    assert (canceled["type"], canceled["reason"], canceled["quantity"],
+            canceled["user_ref_num"]) == ("C", "D", 7, rested["user_ref_num"])
+
+
+def test_operator_sees_the_book_and_risk_and_kills_an_account(appliance):
+    out = scenario("rest")
+    [rested] = out["rested"]
+    book = json.loads(colo("book", appliance.config, "COLOB", "--json").stdout)
+    assert book["asks"][0] == [26 * DOLLAR, 300, 1]
+    risk = json.loads(colo("risk", "show", appliance.config, "beta", "--json").stdout)
+    assert risk["open_orders"] == 1 and risk["killed"] == 0
+    assert "1 open orders cancelled" in colo("kill", appliance.config, "account", "beta").stdout
+    try:
+        after = scenario("killed", out["next_seq"])
+        assert json.loads(colo("book", appliance.config, "COLOB", "--json").stdout)["asks"] == []
+    finally:
+        colo("kill", appliance.config, "account", "beta", "--off")
+    [missed] = after["missed"]
+    assert (missed["type"], missed["reason"], missed["quantity"],
+            missed["user_ref_num"]) == ("C", "S", 300, rested["user_ref_num"])
+    assert [(r["type"], r["reason"]) for r in after["new"]] == [("J", 19)]  # kill_switch
