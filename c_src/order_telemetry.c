@@ -38,6 +38,7 @@ orders_command(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(d, order_drop_reason_names[i], g->drops[i]);
 	rte_tel_data_add_dict_u64(d, "risk_passed", r->passed);
 	rte_tel_data_add_dict_u64(d, "kill_cancels", r->kill_cancels);
+	rte_tel_data_add_dict_u64(d, "limit_swaps", r->limit_swaps);
 	rte_tel_data_add_dict_u64(d, "trades", m->trades);
 	rte_tel_data_add_dict_u64(d, "traded_qty", m->traded_qty);
 	rte_tel_data_add_dict_u64(d, "ticks", m->ticks);

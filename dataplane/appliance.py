@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 from dataplane import eal
 from dataplane._colo import ffi, lib
 from dataplane.binding import counters_snapshot
+from dataplane.config import ConfigError, load_config
+from dataplane.order_config import risk_limits
 from dataplane.order_path import OrderPath, OrderPathError
 from hwconfig.placement import place, uses_auto
 from hwconfig.topology import discover
@@ -162,6 +164,29 @@ class Appliance:
             if self.orders is not None:
                 snap["orders"] = self.orders.counters()
             return snap
+
+    def reload_limits(self) -> str:
+        """Re-reads the config file and puts its risk limits in force, whole,
+        between two orders; says what happened. The accounts, sessions and
+        instruments must be those running (limits change, the lists do not)."""
+        if self.orders is None:
+            return "risk limits: no order path running"
+        try:
+            new = load_config(self.config.path)
+        except ConfigError as e:
+            return f"risk limits not changed: {e}"
+        lists = {"accounts": "name", "sessions": "name", "instruments": "symbol"}
+        changed = [name for name, key in lists.items()
+                   if [getattr(e, key) for e in getattr(new, name)] !=
+                   [getattr(e, key) for e in getattr(self.config, name)]]
+        if changed:
+            return (f"risk limits not changed: {', '.join(changed)} differ from those running "
+                    "(restart to change them)")
+        try:
+            self.orders.swap_limits(risk_limits(new))
+        except OrderPathError as e:
+            return f"risk limits not changed: {e}"
+        return f"risk limits from {self.config.path} in force"
 
     # -- stop --------------------------------------------------------------
     def stop(self) -> dict | None:

@@ -33,16 +33,45 @@ class MdCollector:
                                  ("message_events", "events", "event"),
                                  ("ticks", "ticks_by_type", "type"),
                                  ("messages_by_type", "messages_by_type", "type")):
-            family = CounterMetricFamily(f"colo_md_{name}", f"md stage {name}", labels=[label])
-            for k, v in c[key].items():
-                family.add_metric([k], v)
-            yield family
+            yield _labelled(f"colo_md_{name}", f"md stage {name}", label, c[key])
         burst = GaugeMetricFamily("colo_md_burst_seconds", "burst processing time",
                                   labels=["quantile"])
         for q, ns in burst_percentiles_ns(c["burst_cycles"], self.appliance.tsc_hz).items():
             if ns is not None:
                 burst.add_metric([str(q)], ns / 1e9)
         yield burst
+        if "orders" in c:
+            yield from _order_metrics(c["orders"], self.appliance.tsc_hz)
+
+
+def _labelled(name: str, doc: str, label: str, values: dict) -> CounterMetricFamily:
+    family = CounterMetricFamily(name, doc, labels=[label])
+    for k, v in values.items():
+        family.add_metric([k], v)
+    return family
+
+
+def _order_metrics(o: dict, tsc_hz: int):
+    g, r, m = o["gateway"], o["risk"], o["matching"]
+    for key in ("rx_packets", "tx_packets", "tx_dropped", "logins", "login_rejects",
+                "timeouts", "repeats", "retransmitted"):
+        yield CounterMetricFamily(f"colo_orders_gateway_{key}", f"gateway {key.replace('_', ' ')}",
+                                  value=g[key])
+    yield _labelled("colo_orders_messages", "order messages by type", "type", g["messages"])
+    yield _labelled("colo_orders_responses", "responses by type", "type", g["responses"])
+    yield _labelled("colo_orders_rejects", "order rejects by reason", "reason", g["rejects"])
+    yield _labelled("colo_orders_drops", "datagrams dropped by reason", "reason", g["drops"])
+    yield _labelled("colo_orders_risk_refusals", "risk refusals by reason", "reason",
+                    r["rejects"])
+    yield CounterMetricFamily("colo_orders_trades", "trades in the order path's books",
+                              value=m["trades"])
+    yield CounterMetricFamily("colo_orders_traded_shares", "shares traded", value=m["traded_qty"])
+    latency = GaugeMetricFamily("colo_orders_latency_seconds",
+                                "gateway rx to first response tx", labels=["quantile"])
+    for q, ns in burst_percentiles_ns(g["latency_cycles"], tsc_hz).items():
+        if ns is not None:
+            latency.add_metric([str(q)], ns / 1e9)
+    yield latency
 
 
 def serve(appliance, port: int):

@@ -1,13 +1,16 @@
 """The operator's order-path commands against a running appliance, over its
-telemetry socket: `colo book`, `colo risk show`, `colo kill`; and `colo
-order`, a one-shot OUCH client for manual use. Names (symbols, accounts,
+telemetry socket: `colo book`, `colo risk show`, `colo kill`, `colo risk
+set`; and `colo order`, a one-shot OUCH client for manual use. Names (symbols, accounts,
 sessions) are looked up in the appliance's config."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import time
 
 from dataplane.config import load_config
-from dataplane.telemetry import query
+from dataplane.telemetry import appliance_pid, query
 from feedhandlers.ouch50 import MARKET_PRICE, PRICE_SCALE
 
 SCOPES = {"all": 0, "session": 1, "account": 2}  # enum risk_scope
@@ -62,6 +65,22 @@ def risk_show(args) -> int:
     return 0
 
 
+def risk_set(args) -> int:
+    """The appliance re-reads its config file on SIGHUP and swaps the limits in
+    whole; the file is checked here first, so a typo never reaches it."""
+    config = load_config(args.config)
+    before = _ask(config, "/colo/orders")["limit_swaps"]
+    os.kill(appliance_pid(config.eal.file_prefix), signal.SIGHUP)
+    deadline = time.monotonic() + 5
+    while _ask(config, "/colo/orders")["limit_swaps"] == before:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the appliance did not take the limits: see its output "
+                               "(the accounts, sessions and instruments must be those running)")
+        time.sleep(0.05)
+    print(f"risk limits from {args.config} in force")
+    return 0
+
+
 def kill(args) -> int:
     config = load_config(args.config)
     entries = {"session": config.sessions, "account": config.accounts}.get(args.scope)
@@ -111,6 +130,10 @@ def add_commands(sub):
     show.add_argument("--symbol", help="also the account's position in this instrument")
     show.add_argument("--json", action="store_true")
     show.set_defaults(func=risk_show)
+    put = risk_sub.add_parser("set", help="put the limits in CONFIG (edited) in force, whole, "
+                              "in the appliance running it")
+    put.add_argument("config")
+    put.set_defaults(func=risk_set)
 
     s = sub.add_parser("kill", help="kill switch: refuse new orders, cancel open ones")
     s.add_argument("config")

@@ -1,5 +1,6 @@
 """Runs an appliance in the foreground: status line while it runs, clean
-stop on SIGINT/SIGTERM or when the caller's condition is met."""
+stop on SIGINT/SIGTERM or when the caller's condition is met; SIGHUP puts
+the config file's risk limits in force (`colo risk set`)."""
 from __future__ import annotations
 
 import signal
@@ -17,8 +18,9 @@ def run(appliance, *, until=None, on_start=None, stall_s: float | None = None,
     """until(counters) -> bool ends the run; so does no rx progress for
     stall_s seconds. on_start() runs once the data plane is up. Returns the
     final counters."""
-    stop = threading.Event()
+    stop, reload = threading.Event(), threading.Event()
     previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, lambda *_: reload.set())
     final = None
     try:
         appliance.start()
@@ -27,6 +29,9 @@ def run(appliance, *, until=None, on_start=None, stall_s: float | None = None,
         prev = last = appliance.counters()
         t_status = t_progress = time.monotonic()
         while not stop.wait(POLL_S):
+            if reload.is_set():  # `colo risk set`: the config's limits, edited
+                reload.clear()
+                print(appliance.reload_limits(), file=out, flush=True)
             cur, now = appliance.counters(), time.monotonic()
             if until is not None and until(cur):
                 break

@@ -8,7 +8,8 @@ import socket
 from dataplane.eal import runtime_dir
 
 
-def query(file_prefix: str, command: str = "/colo/md", timeout: float = 2.0) -> dict:
+def _ask(file_prefix: str, command: str | None, timeout: float) -> tuple[dict, dict | None]:
+    """The socket's greeting (version, pid, ...) and the answer to command."""
     path = f"{runtime_dir(file_prefix)}/dpdk_telemetry.v2"
     with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
         s.settimeout(timeout)
@@ -17,12 +18,23 @@ def query(file_prefix: str, command: str = "/colo/md", timeout: float = 2.0) -> 
         except OSError as e:
             raise RuntimeError(f"no appliance answers on {path} ({e.strerror}); is `colo run` "
                                "running with this eal.file_prefix?") from None
-        json.loads(s.recv(16384))  # the greeting: version, pid, max output length
+        greeting = json.loads(s.recv(16384))
+        if command is None:
+            return greeting, None
         s.send(command.encode())
-        answer = json.loads(s.recv(1 << 16)).get(command.split(",")[0])  # keyed without params
+        return greeting, json.loads(s.recv(1 << 16)).get(command.split(",")[0])  # keyed without params
+
+
+def query(file_prefix: str, command: str = "/colo/md", timeout: float = 2.0) -> dict:
+    _, answer = _ask(file_prefix, command, timeout)
     if answer is None:  # EAL is up but the stage is not (yet, or any more)
-        raise RuntimeError(f"the appliance on {path} has no {command} right now")
+        raise RuntimeError(f"the appliance with eal.file_prefix {file_prefix} has no {command} "
+                           "right now")
     return answer
+
+
+def appliance_pid(file_prefix: str, timeout: float = 2.0) -> int:
+    return _ask(file_prefix, None, timeout)[0]["pid"]
 
 
 def status(file_prefix: str, as_json: bool) -> int:

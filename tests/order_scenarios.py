@@ -152,5 +152,17 @@ def killed(next_seq):
     return out
 
 
+def one_order(first_ref, quantity):
+    """One day buy of COLOB for alpha: the answer, then its cancel's."""
+    with OrderClient(SERVER, 'ALPHA1', 'secret', first_user_ref_num=int(first_ref)) as alpha:
+        alpha.login()
+        ref = alpha.enter('B', int(quantity), 'COLOB', 20 * DOLLAR)
+        out = {'answer': responses(alpha, 1)}
+        alpha.cancel(ref)
+        alpha.receive(timeout=0.5)
+        alpha.logout()
+    return out
+
+
 if __name__ == '__main__':
     print(json.dumps(globals()[sys.argv[1]](*sys.argv[2:])))

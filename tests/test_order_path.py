@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import urllib.request
 
 import numpy as np
 import pytest
@@ -29,7 +30,7 @@ def appliance(tmp_path_factory):
     subprocess.run(["ip", "-n", netns.NAMESPACE, "addr", "add", "10.97.1.2/24", "dev",
                     "colo-ord1"], check=True)
     config = tmp_path_factory.mktemp("orders") / "colo.yaml"
-    config.write_text(example_config_text().replace("prometheus_port: 9108", "prometheus_port: 0")
+    config.write_text(example_config_text().replace("prometheus_port: 9108", "prometheus_port: 19109")
                       .replace("file_prefix: colo ", f"file_prefix: {PREFIX} "))
     proc = subprocess.Popen([sys.executable, "-m", "dataplane.cli", "run", str(config)], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -60,6 +61,9 @@ def test_orders_trade_and_subscribers_see_the_trades_and_quotes(appliance, tmp_p
     subscriber = subscribe_in_namespace(saved, idle_timeout=3)
     out = scenario("trading")
     subscriber.communicate(timeout=30)
+    metrics = urllib.request.urlopen("http://127.0.0.1:19109/metrics", timeout=5).read().decode()
+    assert "colo_orders_trades_total 2.0" in metrics
+    assert 'colo_orders_rejects_total{reason="post_only"} 1.0' in metrics
 
     assert out["login"] == [1, 1]
     [bid] = out["bid"]
@@ -149,3 +153,21 @@ def test_operator_sees_the_book_and_risk_and_kills_an_account(appliance):
     assert (missed["type"], missed["reason"], missed["quantity"],
             missed["user_ref_num"]) == ("C", "S", 300, rested["user_ref_num"])
     assert [(r["type"], r["reason"]) for r in after["new"]] == [("J", 19)]  # kill_switch
+
+
+def test_risk_set_puts_edited_limits_in_force_between_orders(appliance):
+    text = appliance.config.read_text()
+    assert scenario("one_order", 7000, 5000)["answer"][0]["type"] == "A"
+    appliance.config.write_text(text.replace("max_order_qty: 10000", "max_order_qty: 1000"))
+    try:
+        assert "in force" in colo("risk", "set", appliance.config).stdout
+        [refused] = scenario("one_order", 7100, 5000)["answer"]
+        assert (refused["type"], refused["reason"]) == ("J", 11)  # max_order_qty
+        # Lists that differ from those running are refused whole, by the appliance.
+        appliance.config.write_text(text.replace("name: beta1", "name: gamma1"))
+        failed = colo("risk", "set", appliance.config, check=False)
+        assert failed.returncode == 1 and "did not take the limits" in failed.stderr
+    finally:
+        appliance.config.write_text(text)
+        colo("risk", "set", appliance.config)
+    assert scenario("one_order", 7200, 5000)["answer"][0]["type"] == "A"
