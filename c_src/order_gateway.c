@@ -10,6 +10,7 @@
 #include <rte_ethdev.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
 #include <rte_ring_elem.h>
 
 #include "burst_histogram.h"
@@ -563,6 +564,10 @@ gateway_poll(void *arg, uint64_t now)
 	uint16_t n = 0;
 	if (rte_ring_free_count(g->requests) >= RX_ROOM)
 		n = rte_eth_rx_burst(g->p.port_id, 0, pkts, RX_BURST);
+	for (uint16_t i = 0; i < n; i++) /* written by another core: fetch them all first */
+		rte_prefetch0(pkts[i]);
+	for (uint16_t i = 0; i < n; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (uint16_t i = 0; i < n; i++)
 		frame(g, pkts[i], now);
 	rte_pktmbuf_free_bulk(pkts, n);
@@ -607,7 +612,7 @@ tables_init(struct order_gateway *g, const struct order_path_params *p)
 	if (g->sessions == NULL || g->instruments == NULL || g->match_numbers == NULL ||
 	    g->open_sessions == NULL || g->orders == NULL ||
 	    u64_hash_init(&g->symbols, p->n_instruments, 0) != 0 ||
-	    u64_hash_init(&g->by_ref, p->max_orders, 0) != 0)
+	    u64_hash_init(&g->by_ref, p->max_orders, 1) != 0)
 		return -1;
 	for (uint32_t i = 0; i < p->n_sessions; i++) {
 		g->sessions[i].p = p->sessions[i];

@@ -89,10 +89,13 @@ void gateway_reject(struct order_gateway *g, struct gateway_session *s,
 		uint32_t user_ref_num, uint16_t reason, const char cl_ord_id[14]);
 void gateway_order_free(struct order_gateway *g, uint32_t slot);
 
+/* by_ref's key: unique per session and UserRefNum, with a session's
+ * consecutive numbers in neighbouring slots (by_ref indexes by the low
+ * bits) and sessions far apart. */
 static inline uint64_t
 gateway_ref_key(uint16_t session, uint32_t user_ref_num)
 {
-	return (uint64_t)session << 32 | user_ref_num;
+	return (uint64_t)session << 32 | (uint32_t)(user_ref_num + session * 0x9E3779B1u);
 }
 
 #endif

@@ -223,8 +223,9 @@ order_matching_stage_create(const struct order_path_params *p, struct rte_ring *
 	if (ms->books == NULL || ms->symbol_ids == NULL || ms->tops == NULL)
 		goto fail;
 	for (uint32_t i = 0; i < p->n_instruments; i++) {
-		/* Ids come from the gateway's slots, not in sequence: hashed. */
-		ms->books[i] = match_book_create(p->max_orders, 0);
+		/* Ids' low bits are the gateway's order slots, unique among live
+		 * orders and dense: indexed by them. */
+		ms->books[i] = match_book_create(p->max_orders, 1);
 		if (ms->books[i] == NULL)
 			goto fail;
 		ms->symbol_ids[i] = p->instruments[i].symbol_id;

@@ -225,7 +225,7 @@ order_risk_stage_create(const struct order_path_params *p, const struct order_cl
 	*rs = (struct order_risk_stage){.requests_in = requests_in, .requests_out = requests_out,
 					.reports_in = reports_in, .reports_out = reports_out,
 					.clock = clock};
-	rs->risk = risk_create(p->limits, p->max_orders, 0);
+	rs->risk = risk_create(p->limits, p->max_orders, 1); /* ids: see the matching stage */
 	rs->cancels = rte_malloc("order_risk_cancels", p->max_orders * sizeof(uint64_t), 0);
 	if (rs->risk == NULL || rs->cancels == NULL) {
 		fprintf(stderr, "risk stage: invalid limits, or no memory for %u orders\n",
