@@ -20,6 +20,7 @@ struct order_matching_stage {
 	struct order_matching_counters counters; /* first: cache aligned */
 	struct rte_ring *requests, *reports, *ticks;
 	struct order_mailbox mailbox;
+	const struct order_clock *clock;
 	uint32_t n_instruments;
 	struct match_book **books;
 	uint32_t *symbol_ids;
@@ -167,8 +168,26 @@ depth_copy(const struct match_book *b, uint8_t side, struct order_depth_level *l
 	}
 }
 
+/* Every book's DAY orders cancelled (reason end of day), then the marker
+ * that has the gateway tell every session. */
+static uint32_t
+end_of_day(struct order_matching_stage *ms, uint64_t now)
+{
+	struct order_request rq = {.kind = ORDER_REQ_CANCEL,
+				   .cmd = {.type = MATCH_CMD_END_OF_DAY,
+					   .time_ns = order_clock_ns(ms->clock, now)}};
+	uint32_t before = ms->n_pending;
+
+	for (uint32_t i = 0; i < ms->n_instruments; i++)
+		reports_add(ms, &rq, i, match_apply(ms->books[i], &rq.cmd, ms->out, ms->room));
+	ms->pending[ms->n_pending++] = (struct order_report){
+		.r = {.type = MATCH_REPORT_TYPE_N, .time_ns = rq.cmd.time_ns},
+		.kind = ORDER_REQ_END_OF_DAY};
+	return ms->n_pending - 1 - before;
+}
+
 static void
-control_handle(struct order_matching_stage *ms)
+control_handle(struct order_matching_stage *ms, uint64_t now)
 {
 	struct order_control *c = mailbox_take(&ms->mailbox);
 
@@ -178,6 +197,9 @@ control_handle(struct order_matching_stage *ms)
 	if (c->type == ORDER_CONTROL_DEPTH && c->instrument < ms->n_instruments) {
 		depth_copy(ms->books[c->instrument], MATCH_BUY, c->bids, &c->n_bids);
 		depth_copy(ms->books[c->instrument], MATCH_SELL, c->asks, &c->n_asks);
+		c->result = 0;
+	} else if (c->type == ORDER_CONTROL_END_OF_DAY) {
+		c->cancels = end_of_day(ms, now);
 		c->result = 0;
 	}
 	mailbox_done(&ms->mailbox);
@@ -189,8 +211,8 @@ matching_poll(void *arg, uint64_t now)
 	struct order_matching_stage *ms = arg;
 	int work = 0;
 
-	(void)now;
-	control_handle(ms);
+	if (ms->n_pending == 0) /* the day's cancels need the room */
+		control_handle(ms, now);
 	/* One request at a time: a sweep's reports may not fit the ring at once. */
 	while (pending_flush(ms) && work < ORDER_BURST) {
 		struct order_request rq;
@@ -203,8 +225,9 @@ matching_poll(void *arg, uint64_t now)
 }
 
 struct order_matching_stage *
-order_matching_stage_create(const struct order_path_params *p, struct rte_ring *requests,
-			    struct rte_ring *reports, struct rte_ring *ticks)
+order_matching_stage_create(const struct order_path_params *p, const struct order_clock *clock,
+			    struct rte_ring *requests, struct rte_ring *reports,
+			    struct rte_ring *ticks)
 {
 	struct order_matching_stage *ms = rte_zmalloc("order_matching", sizeof(*ms),
 						      RTE_CACHE_LINE_SIZE);
@@ -213,6 +236,7 @@ order_matching_stage_create(const struct order_path_params *p, struct rte_ring *
 		fprintf(stderr, "matching stage: cannot allocate the stage\n");
 		return NULL;
 	}
+	ms->clock = clock;
 	ms->requests = requests;
 	ms->reports = reports;
 	ms->ticks = ticks;
@@ -231,8 +255,9 @@ order_matching_stage_create(const struct order_path_params *p, struct rte_ring *
 		ms->symbol_ids[i] = p->instruments[i].symbol_id;
 	}
 	ms->room = match_report_room(ms->books[0]);
-	/* A mass cancel of every book: at most one report per open order. */
-	uint32_t pending = ms->room + p->max_orders;
+	/* A mass cancel, or the end of day, of every book: at most one report
+	 * per open order, and the day's marker. */
+	uint32_t pending = ms->room + p->max_orders + 1;
 	ms->out = rte_malloc("order_match_out", ms->room * sizeof(ms->out[0]), 0);
 	ms->pending = rte_malloc("order_match_pending", pending * sizeof(ms->pending[0]), 0);
 	if (ms->out == NULL || ms->pending == NULL)

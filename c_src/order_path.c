@@ -83,7 +83,7 @@ order_path_create(const struct order_path_params *p)
 	op->risk = order_risk_stage_create(p, &op->clock, op->rings[TO_RISK],
 					   op->rings[TO_MATCHING], op->rings[FROM_MATCHING],
 					   op->rings[TO_GATEWAY]);
-	op->matching = order_matching_stage_create(p, op->rings[TO_MATCHING],
+	op->matching = order_matching_stage_create(p, &op->clock, op->rings[TO_MATCHING],
 						   op->rings[FROM_MATCHING], op->rings[TICKS]);
 	if (op->gateway != NULL && op->risk != NULL && op->matching != NULL) {
 		order_telemetry_register(op);
@@ -146,7 +146,7 @@ order_path_destroy(struct order_path *op)
 int
 order_path_control(struct order_path *op, struct order_control *c, unsigned timeout_ms)
 {
-	struct order_mailbox *m = c->type == ORDER_CONTROL_DEPTH ?
+	struct order_mailbox *m = c->type >= ORDER_CONTROL_DEPTH ?
 				  order_matching_stage_mailbox(op->matching) :
 				  order_risk_stage_mailbox(op->risk);
 	uint64_t deadline = rte_get_timer_cycles() + rte_get_timer_hz() / 1000 * timeout_ms;

@@ -20,7 +20,9 @@ enum order_request_kind {
 	ORDER_REQ_CANCEL,           /* MATCH_CMD_CANCEL, or MODIFY down to what stays open */
 	ORDER_REQ_MASS_CANCEL,      /* instrument UINT32_MAX: all of them */
 	ORDER_REQ_DISCONNECT,       /* risk only: the session timed out */
-	ORDER_REQ_CONNECT           /* risk only: the session logged in */
+	ORDER_REQ_CONNECT,          /* risk only: the session logged in */
+	ORDER_REQ_END_OF_DAY        /* reports only: the day's cancels, then this
+				     * marker (type MATCH_REPORT_TYPE_N) */
 };
 
 struct order_request {
@@ -115,7 +117,7 @@ struct order_mailbox *order_risk_stage_mailbox(struct order_risk_stage *rs);
 const struct order_risk_counters *order_risk_stage_counters(const struct order_risk_stage *rs);
 
 struct order_matching_stage *order_matching_stage_create(const struct order_path_params *p,
-		struct rte_ring *requests, struct rte_ring *reports, struct rte_ring *ticks);
+		const struct order_clock *clock, struct rte_ring *requests, struct rte_ring *reports, struct rte_ring *ticks);
 void order_matching_stage_destroy(struct order_matching_stage *ms);
 int order_matching_stage_place(struct order_matching_stage *ms, unsigned lcore);
 struct order_mailbox *order_matching_stage_mailbox(struct order_matching_stage *ms);

@@ -1,6 +1,6 @@
 /* The order path on DPDK's telemetry socket, for `colo status`, `colo book`,
- * `colo risk show` and `colo kill`: counters, depth, an account's state, and
- * kill switches. Commands other than /colo/orders go to the stages through
+ * `colo risk show`, `colo kill` and `colo eod`: counters, depth, an
+ * account's state, kill switches and the end of the day. Commands other than /colo/orders go to the stages through
  * order_path_control, answered between two of their messages. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,6 +163,20 @@ kill_command(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/* /colo/eod */
+static int
+eod_command(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct order_control c = {.type = ORDER_CONTROL_END_OF_DAY};
+
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	if (control(&c, d))
+		rte_tel_data_add_dict_u64(d, "cancelled", c.cancels);
+	return 0;
+}
+
 void
 order_telemetry_register(struct order_path *op)
 {
@@ -180,5 +194,7 @@ order_telemetry_register(struct order_path *op)
 	rte_telemetry_register_cmd("/colo/kill", kill_command,
 				   "Kill switch. Parameters: scope (0 all, 1 session, 2 account),"
 				   "id,on (1 or 0).");
+	rte_telemetry_register_cmd("/colo/eod", eod_command,
+				   "End of day: DAY orders cancelled, sessions told. No parameters.");
 	registered = 1;
 }

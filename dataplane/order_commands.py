@@ -1,6 +1,6 @@
 """The operator's order-path commands against a running appliance, over its
 telemetry socket: `colo book`, `colo risk show`, `colo kill`, `colo risk
-set`; and `colo order`, a one-shot OUCH client for manual use. Names (symbols, accounts,
+set`, `colo eod`; and `colo order`, a one-shot OUCH client for manual use. Names (symbols, accounts,
 sessions) are looked up in the appliance's config."""
 from __future__ import annotations
 
@@ -94,6 +94,13 @@ def kill(args) -> int:
     return 0
 
 
+def eod(args) -> int:
+    config = load_config(args.config)
+    answer = _ask(config, "/colo/eod")
+    print(f"end of day: {answer['cancelled']} DAY orders cancelled, sessions told (System Event E)")
+    return 0
+
+
 def order(args) -> int:
     from dataplane.order_client import OrderClient
     from dataplane.order_demo import describe
@@ -141,6 +148,10 @@ def add_commands(sub):
     s.add_argument("name", nargs="?", help="the session or account (not for all)")
     s.add_argument("--off", action="store_true", help="switch it off again")
     s.set_defaults(func=kill)
+
+    s = sub.add_parser("eod", help="end of day: cancel resting DAY orders, tell every session")
+    s.add_argument("config")
+    s.set_defaults(func=eod)
 
     s = sub.add_parser("order", help="send one order message over OUCH/UDP and print the answers")
     s.add_argument("--server", default="10.97.0.1:30001", help="gateway HOST:PORT")

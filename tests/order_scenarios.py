@@ -131,9 +131,9 @@ def disconnect():
     return out
 
 
-def rest():
+def rest(first_ref):
     """An order left resting by a session that logs out (no cancel-on-disconnect)."""
-    with OrderClient(SERVER, 'BETA1', 'secret', first_user_ref_num=100) as beta:
+    with OrderClient(SERVER, 'BETA1', 'secret', first_user_ref_num=int(first_ref)) as beta:
         beta.login()
         beta.enter('S', 300, 'COLOB', 26 * DOLLAR)
         out = {'rested': responses(beta, 1), 'next_seq': beta.next_seq}
@@ -141,12 +141,12 @@ def rest():
     return out
 
 
-def killed(next_seq):
-    """After `colo kill account beta`: what the session missed, and a new order."""
-    with OrderClient(SERVER, 'BETA1', 'secret', first_user_ref_num=200) as beta:
+def missed(next_seq, first_ref, n):
+    """Logged in again from next_seq: the n responses missed, then a new order's answer."""
+    with OrderClient(SERVER, 'BETA1', 'secret', first_user_ref_num=int(first_ref)) as beta:
         beta.login(sequence=int(next_seq))
-        out = {'missed': responses(beta, 1)}
-        beta.enter('S', 1, 'COLOB', 26 * DOLLAR)
+        out = {'missed': responses(beta, int(n))}
+        beta.enter('S', 1, 'COLOB', 26 * DOLLAR, time_in_force='3')
         out['new'] = responses(beta, 1)
         beta.logout()
     return out

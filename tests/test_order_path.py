@@ -137,7 +137,7 @@ def test_a_silent_session_loses_its_orders(appliance):
 
 
 def test_operator_sees_the_book_and_risk_and_kills_an_account(appliance):
-    out = scenario("rest")
+    out = scenario("rest", 100)
     [rested] = out["rested"]
     book = json.loads(colo("book", appliance.config, "COLOB", "--json").stdout)
     assert book["asks"][0] == [26 * DOLLAR, 300, 1]
@@ -145,7 +145,7 @@ def test_operator_sees_the_book_and_risk_and_kills_an_account(appliance):
     assert risk["open_orders"] == 1 and risk["killed"] == 0
     assert "1 open orders cancelled" in colo("kill", appliance.config, "account", "beta").stdout
     try:
-        after = scenario("killed", out["next_seq"])
+        after = scenario("missed", out["next_seq"], 200, 1)
         assert json.loads(colo("book", appliance.config, "COLOB", "--json").stdout)["asks"] == []
     finally:
         colo("kill", appliance.config, "account", "beta", "--off")
@@ -171,3 +171,15 @@ def test_risk_set_puts_edited_limits_in_force_between_orders(appliance):
         appliance.config.write_text(text)
         colo("risk", "set", appliance.config)
     assert scenario("one_order", 7200, 5000)["answer"][0]["type"] == "A"
+
+
+def test_end_of_day_cancels_day_orders_and_tells_every_session(appliance):
+    out = scenario("rest", 300)
+    [rested] = out["rested"]
+    assert "1 DAY orders cancelled" in colo("eod", appliance.config).stdout
+    after = scenario("missed", out["next_seq"], 400, 2)
+    canceled, event = after["missed"]
+    assert (canceled["type"], canceled["reason"], canceled["user_ref_num"]) == (
+        "C", "Z", rested["user_ref_num"])
+    assert (event["type"], event["event_code"]) == ("S", "E")
+    assert json.loads(colo("book", appliance.config, "COLOB", "--json").stdout)["asks"] == []

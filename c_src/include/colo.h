@@ -700,7 +700,9 @@ enum order_control_type {
 	ORDER_CONTROL_HALT,          /* risk: instrument id halted (on) or not */
 	ORDER_CONTROL_ACCOUNT,       /* risk: account id's state into account */
 	ORDER_CONTROL_POSITION,      /* risk: account id's position in instrument */
-	ORDER_CONTROL_DEPTH          /* matching: instrument's top levels into depth */
+	ORDER_CONTROL_DEPTH,         /* matching: instrument's top levels into depth */
+	ORDER_CONTROL_END_OF_DAY     /* matching: DAY orders cancelled (cancels: how many),
+				      * then every session gets System Event 'E' */
 };
 
 enum { ORDER_DEPTH_LEVELS = 10 };
@@ -719,7 +721,7 @@ struct order_control {
 	uint32_t instrument;
 	const struct risk_limits *limits;
 	int32_t result;              /* 0, or -1: refused (bad id, invalid limits) */
-	uint32_t cancels;            /* KILL: orders it cancelled */
+	uint32_t cancels;            /* KILL, END_OF_DAY: orders it cancelled */
 	struct risk_account_state account;
 	struct risk_position_state position;
 	uint32_t n_bids;
