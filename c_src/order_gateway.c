@@ -557,10 +557,14 @@ gateway_poll(void *arg, uint64_t now)
 	g->now = now;
 	/* Answers first, and new orders only while the path has room for them:
 	 * a busy path leaves them in the port's queue rather than refuse them. */
-	unsigned r = rte_ring_dequeue_burst_elem(g->reports, reps, sizeof(reps[0]), ORDER_BURST,
-						 NULL);
-	for (unsigned i = 0; i < r; i++)
-		gateway_report(g, &reps[i]);
+	unsigned r = 0, got;
+	do { /* each order makes a report or more: take them faster than orders come */
+		got = rte_ring_dequeue_burst_elem(g->reports, reps, sizeof(reps[0]), ORDER_BURST,
+						  NULL);
+		for (unsigned i = 0; i < got; i++)
+			gateway_report(g, &reps[i]);
+		r += got;
+	} while (got == ORDER_BURST && r < REPORTS_PER_POLL);
 	uint16_t n = 0;
 	if (rte_ring_free_count(g->requests) >= RX_ROOM)
 		n = rte_eth_rx_burst(g->p.port_id, 0, pkts, RX_BURST);

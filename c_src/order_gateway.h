@@ -11,6 +11,7 @@
 #include "udp_frame.h"
 
 #define RESPONSE_MAX 95
+#define REPORTS_PER_POLL (8 * ORDER_BURST)
 
 /* One response as sent, kept for retransmission. */
 struct response_slot {
@@ -66,7 +67,7 @@ struct order_gateway {
 	uint16_t *open_sessions, n_open;
 	uint64_t now;                  /* TSC at the start of this pass */
 	uint64_t heartbeat_tsc, timeout_tsc, next_session_check;
-	uint64_t answered_rx_tsc[ORDER_BURST]; /* this pass's answers, for latency */
+	uint64_t answered_rx_tsc[REPORTS_PER_POLL]; /* this pass's answers, for latency */
 	unsigned n_answered;
 };
 

@@ -1,6 +1,7 @@
 /* Memory for the big lookup tables (order and level indexes, pools): mapped
- * once at start, with transparent huge pages asked for, because their
- * accesses are random and a TLB miss per lookup would double its cost. */
+ * and faulted in once at start, with transparent huge pages asked for,
+ * because their accesses are random and a TLB miss per lookup would double
+ * its cost. */
 #ifndef TABLE_ALLOC_H
 #define TABLE_ALLOC_H
 
