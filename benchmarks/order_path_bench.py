@@ -107,6 +107,7 @@ def run() -> dict:
     send(pool, frames[half:], lens[ORDERS_N:], 1, hz // PACED_RATE)
     c = path.counters()
     lib.colo_lcores_stop()
+    stalls = lib.colo_lcore_stats(WORKER)
     pct = burst_percentiles_ns(c["gateway"]["latency_cycles"] - hist_before, hz)
     path.destroy()
     eal.cleanup(PREFIX)
@@ -114,7 +115,8 @@ def run() -> dict:
             "p50_ns": pct[0.5], "p99_ns": pct[0.99], "p999_ns": pct[0.999],
             "paced_rate": PACED_RATE, "trades": c["matching"]["trades"],
             "rejects": c["gateway"]["responses"]["J"], "drops": c["gateway"]["drops"],
-            "tx_dropped": c["gateway"]["tx_dropped"]}
+            "tx_dropped": c["gateway"]["tx_dropped"], "worker_stalls": stalls.stalls,
+            "longest_stall_us": stalls.longest_stall_cycles / hz * 1e6}
 
 
 if __name__ == "__main__":

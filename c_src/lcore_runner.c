@@ -16,6 +16,7 @@
  * (net_null) cannot hold the stop up. */
 #define DRAIN_IDLE_ROUNDS 1000
 #define DRAIN_MS 20
+#define STALL_US 50 /* a round this long is not work: no stage takes so long */
 
 struct placed_stage {
 	const char *name;
@@ -27,6 +28,8 @@ struct placed_stage {
 struct lcore_stages {
 	struct placed_stage stages[STAGES_PER_LCORE];
 	unsigned n;
+	struct colo_lcore_stats stats; /* written by the lcore only */
+	uint64_t stall_cycles;
 };
 
 static struct lcore_stages placed[RTE_MAX_LCORE];
@@ -51,12 +54,22 @@ lcore_runner_place(unsigned lcore, const char *name, stage_poll_fn *poll,
 	return 0;
 }
 
-/* One round over the lcore's stages; counts those that finished. */
+/* One round over the lcore's stages; counts those that finished. A round
+ * far longer than the work in it means the core was taken away (an
+ * interrupt, another thread): counted as a stall. */
 static int
-poll_round(struct lcore_stages *l, int *work)
+poll_round(struct lcore_stages *l, int *work, uint64_t *last)
 {
 	uint64_t now = rte_rdtsc();
 	int finished = 0;
+
+	if (now - *last > l->stall_cycles) {
+		l->stats.stalls++;
+		if (now - *last > l->stats.longest_stall_cycles)
+			l->stats.longest_stall_cycles = now - *last;
+	}
+	*last = now;
+	l->stats.rounds++;
 
 	*work = 0;
 	for (unsigned i = 0; i < l->n; i++) {
@@ -73,14 +86,17 @@ static int
 lcore_main(void *arg)
 {
 	struct lcore_stages *l = arg;
+	uint64_t last = rte_rdtsc();
 	int work;
 
+	l->stats = (struct colo_lcore_stats){0};
+	l->stall_cycles = rte_get_tsc_hz() / 1000000 * STALL_US;
 	while (!stopping)
-		if (poll_round(l, &work) == (int)l->n)
+		if (poll_round(l, &work, &last) == (int)l->n)
 			goto finish;
 	uint64_t deadline = rte_rdtsc() + rte_get_tsc_hz() / 1000 * DRAIN_MS;
 	for (unsigned idle = 0; idle < DRAIN_IDLE_ROUNDS && rte_rdtsc() < deadline;) {
-		poll_round(l, &work);
+		poll_round(l, &work, &last);
 		idle = work ? 0 : idle + 1;
 	}
 finish:
@@ -121,6 +137,12 @@ colo_lcores_wait(void)
 		placed[lcore].n = 0;
 	}
 	return ret;
+}
+
+const struct colo_lcore_stats *
+colo_lcore_stats(unsigned lcore)
+{
+	return lcore < RTE_MAX_LCORE ? &placed[lcore].stats : NULL;
 }
 
 int

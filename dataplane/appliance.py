@@ -35,6 +35,12 @@ def _session(name: str) -> bytes:
 RETRANSMIT_TICKS = 1 << 20
 
 
+def _lcore_stats(lcore: int, tsc_hz: int) -> dict:
+    s = lib.colo_lcore_stats(lcore)
+    return {"rounds": s.rounds, "stalls": s.stalls,
+            "longest_stall_us": s.longest_stall_cycles * 1e6 / tsc_hz}
+
+
 class DataplaneError(RuntimeError):
     pass
 
@@ -161,6 +167,7 @@ class Appliance:
             if not self.running:
                 raise DataplaneError("the data plane is not running")
             snap = counters_snapshot(lib.md_stage_counters(self._stage))
+            snap["lcores"] = {lcore: _lcore_stats(lcore, self.tsc_hz) for lcore in self._lcores()}
             if self.orders is not None:
                 snap["orders"] = self.orders.counters()
             return snap
@@ -187,6 +194,11 @@ class Appliance:
         except OrderPathError as e:
             return f"risk limits not changed: {e}"
         return f"risk limits from {self.config.path} in force"
+
+    def _lcores(self) -> list[int]:
+        stages = self.config.stages
+        return sorted({lcore for lcore in (stages.md, stages.gateway, stages.risk,
+                                           stages.matching) if lcore is not None})
 
     # -- stop --------------------------------------------------------------
     def stop(self) -> dict | None:

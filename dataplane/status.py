@@ -81,4 +81,6 @@ def final_report(c: dict, tsc_hz: int) -> str:
         f"{c['igmp_reports']}",
         f"  burst time p50 {_us(pct[0.5])} p99 {_us(pct[0.99])} p99.9 {_us(pct[0.999])} "
         f"over {c['bursts']} bursts",
-    ] + (_orders_report(c["orders"], tsc_hz) if "orders" in c else []))
+    ] + (_orders_report(c["orders"], tsc_hz) if "orders" in c else []) + [
+        f"  lcore {lcore}: {s['stalls']} stalls over 50us in {s['rounds']} polling rounds "
+        f"(longest {s['longest_stall_us']:.0f}us)" for lcore, s in c["lcores"].items()])

@@ -178,6 +178,16 @@ int colo_lcores_stop(void);
 /* Waits for stages that finish by themselves (stop_after_rx). */
 int colo_lcores_wait(void);
 
+/* How an lcore's polling went: rounds over its stages, and stalls (rounds
+ * over 50 us: the core was interrupted or shared). Kept after a stop. */
+struct colo_lcore_stats {
+	uint64_t rounds;
+	uint64_t stalls;
+	uint64_t longest_stall_cycles;
+};
+
+const struct colo_lcore_stats *colo_lcore_stats(unsigned lcore);
+
 /* ---- Benchmark tools: the ceiling the md stage is measured against. ---- */
 
 /* A started port on a new single-producer/consumer ring of `size` slots
