@@ -26,6 +26,7 @@
 
 #define RX_BURST 32
 #define PREFETCH_AHEAD 3
+#define MAX_ORDER_INSTRUMENTS 64
 #define IGMP_INTERVAL_S 10 /* well inside a querier's 260 s membership timeout */
 
 struct md_stage {
@@ -45,6 +46,9 @@ struct md_stage {
 	uint8_t feed_mac[6];
 	uint64_t heartbeat_tsc, igmp_tsc, last_igmp;
 	struct rte_ring *order_ticks; /* from the matching stage, or NULL */
+	struct rte_ring *order_halts; /* to the risk stage, or NULL */
+	uint32_t halt_symbols[MAX_ORDER_INSTRUMENTS]; /* the order path's, by instrument */
+	unsigned n_halt_symbols;
 	int eos_sent;
 };
 
@@ -145,10 +149,25 @@ ticks_close(struct md_stage *st)
 	st->open_mbuf = NULL;
 }
 
+/* The feed halted or resumed one of the order path's instruments. */
+static void
+halt_forward(struct md_stage *st, const struct colo_tick *t)
+{
+	for (unsigned i = 0; i < st->n_halt_symbols; i++) {
+		if (st->halt_symbols[i] != t->symbol_id)
+			continue;
+		struct order_halt h = {.instrument = i, .halted = t->side != 'T'};
+		if (rte_ring_enqueue_elem(st->order_halts, &h, sizeof(h)) != 0)
+			st->counters.tx_dropped++; /* risk stopped taking them */
+	}
+}
+
 static void
 ticks_send(struct md_stage *st, const struct colo_tick *t, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
+		if (t[i].type == 'H' && st->order_halts != NULL)
+			halt_forward(st, &t[i]);
 		st->history[st->framer.next_seq & st->history_mask] = t[i];
 		if (st->open_mbuf == NULL) {
 			st->open_mbuf = rte_pktmbuf_alloc(st->p.tx_pool);
@@ -499,6 +518,21 @@ void
 md_stage_set_order_ticks(struct md_stage *st, struct rte_ring *ticks)
 {
 	st->order_ticks = ticks;
+}
+
+int
+md_stage_set_order_halts(struct md_stage *st, struct rte_ring *halts, const uint32_t *symbol_ids,
+			 unsigned n)
+{
+	if (n > MAX_ORDER_INSTRUMENTS) {
+		fprintf(stderr, "md_stage: %u order-path instruments to watch for halts (at most %d)\n",
+			n, MAX_ORDER_INSTRUMENTS);
+		return -1;
+	}
+	memcpy(st->halt_symbols, symbol_ids, n * sizeof(symbol_ids[0]));
+	st->n_halt_symbols = n;
+	st->order_halts = halts;
+	return 0;
 }
 
 void

@@ -23,7 +23,7 @@ const char *const order_drop_reason_names[] = {
 	[ORDER_DROP_BAD_MESSAGE] = "bad_message",
 };
 
-enum path_ring { TO_RISK, TO_MATCHING, FROM_MATCHING, TO_GATEWAY, TICKS, PATH_RINGS };
+enum path_ring { TO_RISK, TO_MATCHING, FROM_MATCHING, TO_GATEWAY, TICKS, HALTS, PATH_RINGS };
 
 struct order_path {
 	struct order_clock clock;
@@ -38,7 +38,7 @@ ring_make(enum path_ring which, unsigned elem_size, unsigned count)
 {
 	static const char *const names[] = {"order_to_risk", "order_to_matching",
 					    "order_from_matching", "order_to_gateway",
-					    "order_ticks"};
+					    "order_ticks", "order_halts"};
 	struct rte_ring *r = rte_ring_create_elem(names[which], elem_size, count,
 						  (int)rte_socket_id(),
 						  RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -71,10 +71,13 @@ order_path_create(const struct order_path_params *p)
 	}
 	clock_calibrate(&op->clock);
 	for (int i = 0; i < PATH_RINGS; i++) {
-		unsigned size = i == TICKS ? sizeof(struct order_tick) :
-				i <= TO_MATCHING ? sizeof(struct order_request) :
-				sizeof(struct order_report);
-		op->rings[i] = ring_make(i, size, i == TICKS ? TICK_RING : PATH_RING);
+		static const unsigned sizes[] = {
+			[TO_RISK] = sizeof(struct order_request),
+			[TO_MATCHING] = sizeof(struct order_request),
+			[FROM_MATCHING] = sizeof(struct order_report),
+			[TO_GATEWAY] = sizeof(struct order_report),
+			[TICKS] = sizeof(struct order_tick), [HALTS] = sizeof(struct order_halt)};
+		op->rings[i] = ring_make(i, sizes[i], i == TICKS ? TICK_RING : PATH_RING);
 		if (op->rings[i] == NULL)
 			goto fail;
 	}
@@ -82,7 +85,7 @@ order_path_create(const struct order_path_params *p)
 					   op->rings[TO_GATEWAY]);
 	op->risk = order_risk_stage_create(p, &op->clock, op->rings[TO_RISK],
 					   op->rings[TO_MATCHING], op->rings[FROM_MATCHING],
-					   op->rings[TO_GATEWAY]);
+					   op->rings[TO_GATEWAY], op->rings[HALTS]);
 	op->matching = order_matching_stage_create(p, &op->clock, op->rings[TO_MATCHING],
 						   op->rings[FROM_MATCHING], op->rings[TICKS]);
 	if (op->gateway != NULL && op->risk != NULL && op->matching != NULL) {
@@ -109,6 +112,12 @@ struct rte_ring *
 order_path_ticks(struct order_path *op)
 {
 	return op->rings[TICKS];
+}
+
+struct rte_ring *
+order_path_halts(struct order_path *op)
+{
+	return op->rings[HALTS];
 }
 
 const struct order_gateway_counters *

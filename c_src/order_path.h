@@ -54,6 +54,12 @@ struct order_tick {
 	uint8_t pad[6];
 };
 
+/* md -> risk: the feed's trading state of an order-path instrument. */
+struct order_halt {
+	uint32_t instrument;
+	uint32_t halted;
+};
+
 _Static_assert(sizeof(struct order_request) % 4 == 0, "ring element");
 _Static_assert(sizeof(struct order_report) % 4 == 0, "ring element");
 _Static_assert(sizeof(struct order_tick) == 32, "ring element");
@@ -109,8 +115,9 @@ int order_gateway_place(struct order_gateway *g, unsigned lcore);
 const struct order_gateway_counters *order_gateway_counters(const struct order_gateway *g);
 
 struct order_risk_stage *order_risk_stage_create(const struct order_path_params *p,
-		const struct order_clock *clock, struct rte_ring *requests_in, struct rte_ring *requests_out,
-		struct rte_ring *reports_in, struct rte_ring *reports_out);
+		const struct order_clock *clock, struct rte_ring *requests_in,
+		struct rte_ring *requests_out, struct rte_ring *reports_in,
+		struct rte_ring *reports_out, struct rte_ring *halts);
 void order_risk_stage_destroy(struct order_risk_stage *rs);
 int order_risk_stage_place(struct order_risk_stage *rs, unsigned lcore);
 struct order_mailbox *order_risk_stage_mailbox(struct order_risk_stage *rs);

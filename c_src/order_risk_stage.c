@@ -13,7 +13,7 @@
 
 struct order_risk_stage {
 	struct order_risk_counters counters; /* first: cache aligned */
-	struct rte_ring *requests_in, *requests_out, *reports_in, *reports_out;
+	struct rte_ring *requests_in, *requests_out, *reports_in, *reports_out, *halts;
 	struct order_mailbox mailbox;
 	const struct order_clock *clock;
 	struct risk *risk;
@@ -194,6 +194,9 @@ risk_poll(void *arg, uint64_t now)
 		c->result = control_apply(rs, c);
 		mailbox_done(&rs->mailbox);
 	}
+	struct order_halt halt;
+	while (rte_ring_dequeue_elem(rs->halts, &halt, sizeof(halt)) == 0) /* the feed's H */
+		risk_halt(rs->risk, halt.instrument, (int)halt.halted);
 	unsigned n = rte_ring_dequeue_burst_elem(rs->reports_in, reps, sizeof(reps[0]),
 						 min(ORDER_BURST, room(rs->reports_out)),
 						 NULL);
@@ -214,7 +217,7 @@ struct order_risk_stage *
 order_risk_stage_create(const struct order_path_params *p, const struct order_clock *clock,
 			struct rte_ring *requests_in,
 			struct rte_ring *requests_out, struct rte_ring *reports_in,
-			struct rte_ring *reports_out)
+			struct rte_ring *reports_out, struct rte_ring *halts)
 {
 	struct order_risk_stage *rs = rte_zmalloc("order_risk", sizeof(*rs), RTE_CACHE_LINE_SIZE);
 
@@ -224,7 +227,7 @@ order_risk_stage_create(const struct order_path_params *p, const struct order_cl
 	}
 	*rs = (struct order_risk_stage){.requests_in = requests_in, .requests_out = requests_out,
 					.reports_in = reports_in, .reports_out = reports_out,
-					.clock = clock};
+					.halts = halts, .clock = clock};
 	rs->risk = risk_create(p->limits, p->max_orders, 1); /* ids: see the matching stage */
 	rs->cancels = rte_malloc("order_risk_cancels", p->max_orders * sizeof(uint64_t), 0);
 	if (rs->risk == NULL || rs->cancels == NULL) {

@@ -116,6 +116,10 @@ class Appliance:
         except OrderPathError as e:
             raise DataplaneError(str(e)) from None
         lib.md_stage_set_order_ticks(self._stage, self.orders.ticks_ring)
+        ids = [inst.id for inst in cfg.instruments]
+        if lib.md_stage_set_order_halts(self._stage, self.orders.halts_ring,
+                                        ffi.new("uint32_t[]", ids), len(ids)) != 0:
+            raise DataplaneError("too many instruments for the order path (see the message above)")
 
     def _stage_params(self):
         cfg = self.config

@@ -86,6 +86,10 @@ class OrderPath:
     def ticks_ring(self):
         return lib.order_path_ticks(self._path)
 
+    @property
+    def halts_ring(self):
+        return lib.order_path_halts(self._path)
+
     def counters(self) -> dict:
         g = lib.order_path_gateway_counters(self._path)
         r = lib.order_path_risk_counters(self._path)

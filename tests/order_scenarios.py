@@ -152,11 +152,11 @@ def missed(next_seq, first_ref, n):
     return out
 
 
-def one_order(first_ref, quantity):
-    """One day buy of COLOB for alpha: the answer, then its cancel's."""
+def one_order(first_ref, quantity, symbol='COLOB', dollars=20):
+    """One day buy for alpha: the answer, then its cancel's."""
     with OrderClient(SERVER, 'ALPHA1', 'secret', first_user_ref_num=int(first_ref)) as alpha:
         alpha.login()
-        ref = alpha.enter('B', int(quantity), 'COLOB', 20 * DOLLAR)
+        ref = alpha.enter('B', int(quantity), symbol, int(dollars) * DOLLAR)
         out = {'answer': responses(alpha, 1)}
         alpha.cancel(ref)
         alpha.receive(timeout=0.5)

@@ -183,3 +183,25 @@ def test_end_of_day_cancels_day_orders_and_tells_every_session(appliance):
         "C", "Z", rested["user_ref_num"])
     assert (event["type"], event["event_code"]) == ("S", "E")
     assert json.loads(colo("book", appliance.config, "COLOB", "--json").stdout)["asks"] == []
+
+
+def test_the_feeds_halt_of_an_instrument_refuses_its_orders(appliance, tmp_path):
+    """Last here: it leaves COLOA halted. The exchange halts COLOA on the feed
+    (ITCH H); the risk stage then refuses COLOA orders, not COLOB ones."""
+    from feedhandlers import itch50
+    from feedhandlers.moldudp64 import encode_packet
+    from feedhandlers.pcap import write_moldudp64_pcap
+
+    feed = tmp_path / "halt.pcap"
+    messages = [itch50.system_event(1_000, b"O"), itch50.stock_directory(2_000, b"COLOA"),
+                itch50.trading_action(3_000, b"COLOA", b"H")]
+    write_moldudp64_pcap(feed, [encode_packet(b"HALTTEST01", 1, messages)],
+                         "233.54.12.111", 26477)  # no end of session: the stream goes on
+    before = telemetry.query(PREFIX)["messages"]
+    exchange = netns.in_namespace(["-m", "feedhandlers.replay", str(feed), "--source-ip",
+                                   "10.98.0.2"], cwd=ROOT)
+    assert exchange.wait(timeout=30) == 0
+    wait_for(lambda: telemetry.query(PREFIX)["messages"] == before + 3)
+    [halted] = scenario("one_order", 8000, 10, "COLOA", 100)["answer"]
+    assert (halted["type"], halted["reason"]) == ("J", 9)  # halted
+    assert scenario("one_order", 8100, 10)["answer"][0]["type"] == "A"

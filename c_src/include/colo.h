@@ -166,6 +166,10 @@ int md_stage_place(struct md_stage *st, unsigned lcore);
  * stage's stream between feed bursts. */
 struct rte_ring;
 void md_stage_set_order_ticks(struct md_stage *st, struct rte_ring *ticks);
+/* The feed's trading state ('H' ticks) of the order path's instruments,
+ * given by their symbol ids in order (n at most 64), goes to its risk stage. */
+int md_stage_set_order_halts(struct md_stage *st, struct rte_ring *halts,
+		const uint32_t *symbol_ids, unsigned n);
 const struct md_counters *md_stage_counters(const struct md_stage *st);
 void md_stage_destroy(struct md_stage *st);
 
@@ -697,6 +701,8 @@ int order_path_place(struct order_path *p, unsigned gateway_lcore, unsigned risk
 		unsigned matching_lcore);
 /* The trades and quotes of the path's books, for md_stage_set_order_ticks. */
 struct rte_ring *order_path_ticks(struct order_path *p);
+/* The feed's halts of the path's instruments, for md_stage_set_order_halts. */
+struct rte_ring *order_path_halts(struct order_path *p);
 const struct order_gateway_counters *order_path_gateway_counters(const struct order_path *p);
 const struct order_risk_counters *order_path_risk_counters(const struct order_path *p);
 const struct order_matching_counters *order_path_matching_counters(const struct order_path *p);
@@ -707,7 +713,8 @@ void order_path_destroy(struct order_path *p);
 enum order_control_type {
 	ORDER_CONTROL_KILL,          /* risk: scope, id, on; open orders in scope are cancelled */
 	ORDER_CONTROL_LIMITS,        /* risk: limits in force from the next order */
-	ORDER_CONTROL_HALT,          /* risk: instrument id halted (on) or not */
+	ORDER_CONTROL_HALT,          /* risk: instrument halted (on) or not; the feed's H
+				      * messages for the instrument's symbol do the same */
 	ORDER_CONTROL_ACCOUNT,       /* risk: account id's state into account */
 	ORDER_CONTROL_POSITION,      /* risk: account id's position in instrument */
 	ORDER_CONTROL_DEPTH,         /* matching: instrument's top levels into depth */
