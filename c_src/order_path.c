@@ -10,11 +10,6 @@
 
 #include "order_path.h"
 
-/* Requests and reports in flight between stages; ticks wait for the md
- * stage's next pass. */
-#define PATH_RING 4096
-#define TICK_RING 16384
-
 const char *const order_drop_reason_names[] = {
 	[ORDER_DROP_NOT_GATEWAY] = "not_gateway",
 	[ORDER_DROP_UNKNOWN_SOURCE] = "unknown_source",
@@ -77,7 +72,7 @@ order_path_create(const struct order_path_params *p)
 			[FROM_MATCHING] = sizeof(struct order_report),
 			[TO_GATEWAY] = sizeof(struct order_report),
 			[TICKS] = sizeof(struct order_tick), [HALTS] = sizeof(struct order_halt)};
-		op->rings[i] = ring_make(i, sizes[i], i == TICKS ? TICK_RING : PATH_RING);
+		op->rings[i] = ring_make(i, sizes[i], i == TICKS ? ORDER_TICK_RING : ORDER_PATH_RING);
 		if (op->rings[i] == NULL)
 			goto fail;
 	}

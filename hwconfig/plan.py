@@ -166,8 +166,10 @@ class Plan:
     notes: list[str]
 
 
-# Stage rings of the order path (DESIGN.md): producer stage, consumer stage.
-RINGS = [('gateway', 'risk'), ('risk', 'matching')]
+# The order path's rings (c_src/order_path.c): producer, consumer, and
+# whether it carries ticks (sized apart).
+RINGS = [('gateway', 'risk', False), ('risk', 'matching', False), ('matching', 'risk', False),
+         ('risk', 'gateway', False), ('matching', 'md', True), ('md', 'risk', False)]
 
 
 def _placement(role: str, lcore: int, topo: Topology) -> Placement:
@@ -207,8 +209,9 @@ def make_plan(tgt: Target, topo: Topology) -> Plan:
     placements += [_placement(stage, lcore, topo) for stage, lcore in tgt.stages.items()]
     ports = [_port(name, device, topo) for name, device in tgt.devices.items()]
     node = memory_node(tgt, topo)
-    ring_size = 1 << (tgt.mempool.get('mbufs', 1) - 1).bit_length()  # holds every mbuf: never the first to fill
-    rings = [Ring(f'{producer}->{consumer}', ring_size) for producer, consumer in RINGS
+    from dataplane._colo import lib  # the sizes the C data plane builds
+    rings = [Ring(f'{producer}->{consumer}', lib.ORDER_TICK_RING if ticks else lib.ORDER_PATH_RING)
+             for producer, consumer, ticks in RINGS
              if producer in tgt.stages and consumer in tgt.stages]
     use_hugepages = tgt.eal.hugepages != 'off'
     pages = [PagePlan(node, tgt.page_size_kb, -(-tgt.eal.memory_mb * 1024 // tgt.page_size_kb))]

@@ -176,7 +176,10 @@ def test_plan_on_the_server(write_config, monkeypatch, capsys):
         ('matching', 3, 0, 3, True)]
     assert [(p.port, p.node, p.driver) for p in plan.ports] == [('feed_a', 0, 'vfio-pci'), ('md_out', None, None)]
     assert plan.memory_node == 0 and plan.hugepages == [PagePlan(0, 2048, 128)]
-    assert plan.rings == [Ring('gateway->risk', 8192), Ring('risk->matching', 8192)] and plan.mempool_mb == 19
+    assert plan.rings == [Ring('gateway->risk', 4096), Ring('risk->matching', 4096),
+                          Ring('matching->risk', 4096), Ring('risk->gateway', 4096),
+                          Ring('matching->md', 16384), Ring('md->risk', 4096)]
+    assert plan.mempool_mb == 19
     assert ' '.join(plan.eal_args).startswith('colo --lcores 1@1,2@2,3@3 --main-lcore 1')
     assert main(['plan', '--root', str(SERVER), config]) == 0
     assert 'md             2    0      0    2  yes' in capsys.readouterr().out

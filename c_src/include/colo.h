@@ -694,6 +694,10 @@ struct order_path_params {
 	const struct order_instrument_params *instruments;
 };
 
+/* Slots of the path's rings: requests and reports between stages, the
+ * feed's halts; ticks to the md stage wait for its next pass. */
+enum { ORDER_PATH_RING = 4096, ORDER_TICK_RING = 16384 };
+
 struct order_path;
 
 struct order_path *order_path_create(const struct order_path_params *p);
