@@ -105,6 +105,18 @@ request_handle(struct order_risk_stage *rs, struct order_request *rq)
 	rte_ring_enqueue_elem(rs->reports_out, &rep, sizeof(rep));
 }
 
+/* Matching says the order is gone, and every report before this one has
+ * passed: what risk still holds for it was judged on a replace that crossed
+ * the order's last fills, and is released. */
+static void
+release_rest(struct order_risk_stage *rs, uint64_t id)
+{
+	uint32_t slot = u64_hash_get(&rs->risk->by_id, id);
+
+	if (slot != U64_HASH_EMPTY)
+		risk_cancel(rs->risk, id, rs->risk->orders[slot].leaves);
+}
+
 /* What an order's report releases or books. */
 static void
 report_follow(struct order_risk_stage *rs, const struct order_report *rep)
@@ -120,6 +132,11 @@ report_follow(struct order_risk_stage *rs, const struct order_report *rep)
 	case MATCH_CANCELLED:
 	case MATCH_REJECTED:
 		risk_cancel(rs->risk, r->id, r->qty);
+		break;
+	case MATCH_CANCEL_REJECTED:
+	case MATCH_MODIFY_REJECTED:
+		if (r->reason == MATCH_REASON_NOT_RESTING)
+			release_rest(rs, r->id);
 		break;
 	}
 	rs->counters.reports++;
