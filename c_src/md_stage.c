@@ -26,7 +26,6 @@
 
 #define RX_BURST 32
 #define PREFETCH_AHEAD 3
-#define MAX_ORDER_INSTRUMENTS 64
 #define IGMP_INTERVAL_S 10 /* well inside a querier's 260 s membership timeout */
 
 struct md_stage {
@@ -47,7 +46,7 @@ struct md_stage {
 	uint64_t heartbeat_tsc, igmp_tsc, last_igmp;
 	struct rte_ring *order_ticks; /* from the matching stage, or NULL */
 	struct rte_ring *order_halts; /* to the risk stage, or NULL */
-	uint32_t halt_symbols[MAX_ORDER_INSTRUMENTS]; /* the order path's, by instrument */
+	uint32_t *halt_symbols;       /* the order path's, by instrument */
 	unsigned n_halt_symbols;
 	int eos_sent;
 };
@@ -524,9 +523,11 @@ int
 md_stage_set_order_halts(struct md_stage *st, struct rte_ring *halts, const uint32_t *symbol_ids,
 			 unsigned n)
 {
-	if (n > MAX_ORDER_INSTRUMENTS) {
-		fprintf(stderr, "md_stage: %u order-path instruments to watch for halts (at most %d)\n",
-			n, MAX_ORDER_INSTRUMENTS);
+	rte_free(st->halt_symbols);
+	/* + 1: rte_malloc refuses 0 bytes */
+	st->halt_symbols = rte_malloc("md_halt_symbols", n * sizeof(symbol_ids[0]) + 1, 0);
+	if (st->halt_symbols == NULL) {
+		fprintf(stderr, "md_stage: no memory for %u order-path instruments\n", n);
 		return -1;
 	}
 	memcpy(st->halt_symbols, symbol_ids, n * sizeof(symbol_ids[0]));
@@ -544,6 +545,7 @@ md_stage_destroy(struct md_stage *st)
 	if (st->open_mbuf != NULL)
 		rte_pktmbuf_free(st->open_mbuf);
 	itch_normalizer_free(&st->normalizer);
+	rte_free(st->halt_symbols);
 	table_free(st->history, (size_t)(st->history_mask + 1) * sizeof(struct colo_tick));
 	rte_free(st);
 }

@@ -119,7 +119,8 @@ class Appliance:
         ids = [inst.id for inst in cfg.instruments]
         if lib.md_stage_set_order_halts(self._stage, self.orders.halts_ring,
                                         ffi.new("uint32_t[]", ids), len(ids)) != 0:
-            raise DataplaneError("too many instruments for the order path (see the message above)")
+            raise DataplaneError("cannot watch the order path's instruments for halts "
+                                 "(see the message above)")
 
     def _stage_params(self):
         cfg = self.config

@@ -518,9 +518,9 @@ class SessionConfig:
     password: str = _field(_matching('1 to 10 printable ASCII characters without spaces',
                                      r'[!-~]{1,10}'))
     account: str = _field(_Related('the name of an account in accounts', _NAME, _known_account))
-    allowed_sources: tuple[str, ...] = _field(
+    allowed_sources: tuple[str, ...] = _field(  # the gateway checks up to 8 per session
         _List(_Scalar('an IPv4 network like 10.0.0.0/24', _ipv4_network),
-              'a list of one or more IPv4 networks clients may send from'))
+              'a list of one to eight IPv4 networks clients may send from', max_items=8))
     max_messages_per_second: int | None = _field(_COUNT, None)
     max_orders_per_second: int | None = _field(_COUNT, None)
     burst: int = _field(_COUNT, 100)

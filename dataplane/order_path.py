@@ -49,8 +49,6 @@ class OrderPath:
         self.config = config
         self.limits = risk_limits(cfg)  # kept alive while in force
         accounts = {a.name: i for i, a in enumerate(cfg.accounts)}
-        if len(cfg.sessions) > 8 * 1024 or any(len(s.allowed_sources) > 8 for s in cfg.sessions):
-            raise OrderPathError("at most 8 allowed_sources per session")
         self._sessions = ffi.new("struct order_session_params[]", len(cfg.sessions))
         for c, s in zip(self._sessions, cfg.sessions):
             c.name, c.username = _padded(s.name, 10), _padded(s.username, 6)

@@ -254,6 +254,9 @@ def test_order_path_sections_read_prices_in_ouch_units(tmp_path, monkeypatch):
     (('allowed_sources: [10.1.0.0/16]', 'allowed_sources: [10.1.0.1/16]'),
      "colo.yaml:18: sessions[0].allowed_sources[0]: expected an IPv4 network like 10.0.0.0/24, "
      "got '10.1.0.1/16'"),
+    (('allowed_sources: [10.1.0.0/16]', 'allowed_sources: [' + ', '.join(f'10.{i}.0.0/16' for i in range(9)) + ']'),
+     "colo.yaml:18: sessions[0].allowed_sources: expected a list of one to eight IPv4 networks "
+     "clients may send from, got '9 items'"),
     (('username: ALPHA1', 'username: ALPHA12'),
      "colo.yaml:18: sessions[0].username: expected 1 to 6 letters or digits, got 'ALPHA12'"),
 ])

@@ -167,7 +167,7 @@ int md_stage_place(struct md_stage *st, unsigned lcore);
 struct rte_ring;
 void md_stage_set_order_ticks(struct md_stage *st, struct rte_ring *ticks);
 /* The feed's trading state ('H' ticks) of the order path's instruments,
- * given by their symbol ids in order (n at most 64), goes to its risk stage. */
+ * given by their symbol ids in order, goes to its risk stage. */
 int md_stage_set_order_halts(struct md_stage *st, struct rte_ring *halts,
 		const uint32_t *symbol_ids, unsigned n);
 const struct md_counters *md_stage_counters(const struct md_stage *st);
