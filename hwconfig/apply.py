@@ -13,6 +13,8 @@ import dataclasses
 import json
 import os
 import pathlib
+import re
+import subprocess
 
 from hwconfig import hugepages
 from hwconfig.doctor import BIFURCATED, TUNABLES, housekeeping
@@ -108,6 +110,24 @@ def _irq_changes(tgt: Target, topo: Topology) -> list[Change]:
     return changes
 
 
+def _irqbalance_changes(tgt: Target, topo: Topology) -> list[Change]:
+    """A running irqbalance would move IRQs back onto the datapath lcores: they
+    join its banned list (IRQBALANCE_BANNED_CPULIST), and it is restarted."""
+    banned = topo.irqbalance_banned or frozenset()
+    if not topo.irqbalance_running or tgt.datapath <= banned:
+        return []
+    path, text = topo.irqbalance_file
+    kept = [line for line in (text or '').splitlines()
+            if not re.match(r'\s*IRQBALANCE_BANNED_CPU', line)]
+    cpus = format_cpulist(banned | tgt.datapath)
+    restart = {'op': 'restart', 'service': 'irqbalance'}
+    restore = _write(path, text) if text is not None else {'op': 'remove', 'path': path}
+    return [Change(f'irqbalance: CPUs {cpus} banned in /{path}, irqbalance restarted',
+                   [_write(path, '\n'.join(kept + [f'IRQBALANCE_BANNED_CPULIST={cpus}']) + '\n'),
+                    restart],
+                   [restore, restart])]
+
+
 def _cpu_changes(tgt: Target, topo: Topology) -> list[Change]:
     changes = []
     for lcore in sorted(tgt.datapath & set(topo.cpus)):
@@ -127,7 +147,7 @@ def _cpu_changes(tgt: Target, topo: Topology) -> list[Change]:
 def changes(tgt: Target, plan: Plan, topo: Topology) -> list[Change]:
     """What differs between the host and the plan, in the order to do it."""
     return (_hugepage_changes(plan, topo) + _nic_changes(tgt, topo) + _irq_changes(tgt, topo)
-            + _cpu_changes(tgt, topo))
+            + _irqbalance_changes(tgt, topo) + _cpu_changes(tgt, topo))
 
 
 def describe(op: dict) -> str:
@@ -138,6 +158,8 @@ def describe(op: dict) -> str:
         return f"write {op['pages']} > /{hugepages.pool_dir(op['size_kb'], op['node'])}/nr_hugepages"
     if op['op'] == 'mount':
         return f"mount -t hugetlbfs -o pagesize={op['size_kb']}K nodev {where}"
+    if op['op'] == 'restart':
+        return f"systemctl restart {op['service']}"
     return {'unmount': 'umount', 'remove': 'rm', 'mkdir': 'mkdir', 'rmdir': 'rmdir'}[op['op']] + f' {where}'
 
 
@@ -158,6 +180,10 @@ def _run(op: dict, fs: HostFS) -> None:
         hugepages.unmount(path)
     elif kind == 'remove':
         fs.path(path).unlink(missing_ok=True)
+    elif kind == 'restart' and fs.live:  # a captured tree runs no services
+        done = subprocess.run(['systemctl', 'restart', op['service']], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise ApplyError(done.stderr.strip() or f'systemctl exited {done.returncode}')
     elif kind == 'mkdir':
         fs.path(path.lstrip('/')).mkdir()
     elif kind == 'rmdir':

@@ -109,4 +109,6 @@ class HostFS:
         return False
 
     def write(self, relative: str, value: str) -> None:
-        self.path(relative).write_text(value)
+        path = self.path(relative)
+        path.parent.mkdir(parents=True, exist_ok=True)  # /etc/default in a captured tree
+        path.write_text(value)

@@ -85,6 +85,7 @@ class Topology:
     irq_default_affinity: frozenset[int] | None
     irqbalance_running: bool
     irqbalance_banned: frozenset[int] | None
+    irqbalance_file: tuple[str, str | None]  # its environment file and text (None: absent)
     thp: str | None
     numa_balancing: int | None
     timer_migration: int | None
@@ -154,9 +155,20 @@ def _mask_cpus(mask: str) -> frozenset[int]:
     return frozenset(bit for bit in range(value.bit_length()) if value >> bit & 1)
 
 
+IRQBALANCE_FILES = ('etc/default/irqbalance', 'etc/sysconfig/irqbalance')  # Debian, Red Hat
+
+
+def _irqbalance_file(fs: HostFS) -> tuple[str, str | None]:
+    """The environment file irqbalance reads, as it is (the Debian path when there is none)."""
+    for path in IRQBALANCE_FILES:
+        if fs.exists(path):
+            return path, fs.path(path).read_text()
+    return IRQBALANCE_FILES[0], None
+
+
 def _irqbalance_banned(fs: HostFS) -> frozenset[int] | None:
-    """CPUs irqbalance leaves alone, from its environment file (Debian or Red Hat path)."""
-    for path in ('etc/default/irqbalance', 'etc/sysconfig/irqbalance'):
+    """CPUs irqbalance leaves alone, from its environment file."""
+    for path in IRQBALANCE_FILES:
         settings = dict(re.findall(r'^\s*(IRQBALANCE_BANNED_CPU\w*)="?([^"\n]*)"?', fs.text(path) or '', re.M))
         if 'IRQBALANCE_BANNED_CPULIST' in settings:
             return parse_cpulist(settings['IRQBALANCE_BANNED_CPULIST'])
@@ -232,6 +244,7 @@ def discover(root: str | HostFS = '/') -> Topology:
         irq_default_affinity=_mask_cpus(fs.text('proc/irq/default_smp_affinity') or '0') or None,
         irqbalance_running=fs.process_running('irqbalance'),
         irqbalance_banned=_irqbalance_banned(fs),
+        irqbalance_file=_irqbalance_file(fs),
         thp=_bracketed(fs.text('sys/kernel/mm/transparent_hugepage/enabled')),
         numa_balancing=fs.integer('proc/sys/kernel/numa_balancing'),
         timer_migration=fs.integer('proc/sys/kernel/timer_migration'),

@@ -227,6 +227,8 @@ def test_apply_and_revert_on_the_misconfigured_host(write_config, host_copy, cap
     assert 'write performance > /sys/devices/system/cpu/cpu2/cpufreq/scaling_governor' in dry
     assert 'write 0-1,4-7 > /proc/irq/16/smp_affinity_list' in dry
     assert 'rm /dev/hugepages/rtemap_0' in dry and tree_files(root) == before
+    assert 'write IRQBALANCE_BANNED_CPULIST=2-3 > /etc/default/irqbalance' in dry
+    assert 'systemctl restart irqbalance' in dry
 
     assert main(['apply', '--root', str(root), config]) == 0
     out = capsys.readouterr().out
@@ -236,6 +238,7 @@ def test_apply_and_revert_on_the_misconfigured_host(write_config, host_copy, cap
     assert topo.stale_hugepage_files == [] and {topo.cpus[c].governor for c in (2, 3)} == {'performance'}
     assert {irq.number: irq.affinity for irq in topo.irqs}[126] == {0, 1, 4, 5, 6, 7}
     assert (root / 'proc/sys/kernel/numa_balancing').read_text() == '0'
+    assert topo.irqbalance_banned == {2, 3}  # irqbalance no longer undoes the IRQ moves
     state = json.loads((root / apply.STATE_FILE).read_text())
     assert len(state['changes']) == len(out.splitlines()) - 3  # each line above the summary is a change
 
