@@ -90,12 +90,14 @@ def hostile():
         out['stranger_answer'] = stranger.recv(2048).hex()
     except socket.timeout:
         out['stranger_answer'] = None
-    with OrderClient(SERVER, 'ALPHA1', 'wrong') as bad:
-        try:
-            bad.login()
-            out['bad_password'] = 'accepted'
-        except LoginRejected as e:
-            out['bad_password'] = str(e)
+    for case, password, session in (('bad_password', 'wrong', ''),
+                                     ('wrong_session', 'secret', 'beta1')):
+        with OrderClient(SERVER, 'ALPHA1', password, session=session) as bad:
+            try:
+                bad.login()
+                out[case] = 'accepted'
+            except LoginRejected as e:
+                out[case] = str(e)
     with OrderClient(SERVER, 'ALPHA1', 'secret', first_user_ref_num=1000) as alpha:
         alpha.login()
         # Truncated and malformed order messages inside a logged-in session.
