@@ -78,7 +78,6 @@ class Appliance:
             raise DataplaneError("EAL initialization failed (see the message above); "
                                  f"arguments: {' '.join(args[1:])}")
         self._eal_up = True
-        eal.pin_control_threads()
         self.tsc_hz = lib.colo_tsc_hz()
         mp = cfg.mempool
         self._pool = lib.colo_mempool_create(b"colo_mbufs", mp.mbufs, mp.cache, mp.data_room, -1)

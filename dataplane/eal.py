@@ -76,14 +76,18 @@ def runtime_dir(file_prefix: str) -> str:
 
 
 def init(args: list[str], file_prefix: str) -> bool:
-    """Starts EAL once for this process; False if it failed (EAL said why)."""
+    """Starts EAL once for this process, with every thread but the lcore
+    workers kept on the main lcore's CPUs; False if it failed (EAL said why)."""
     from dataplane._colo import ffi, lib
 
     # With --no-shconf EAL does not create its runtime directory, and its
     # telemetry socket (colo status, /colo/md) needs one.
     os.makedirs(runtime_dir(file_prefix), mode=0o700, exist_ok=True)
     _argv_alive[:] = [ffi.new("char[]", a.encode()) for a in args]
-    return lib.colo_eal_init(len(args), ffi.new("char *[]", _argv_alive)) >= 0
+    if lib.colo_eal_init(len(args), ffi.new("char *[]", _argv_alive)) < 0:
+        return False
+    pin_control_threads()
+    return True
 
 
 def cleanup(file_prefix: str):
