@@ -115,6 +115,51 @@ def hostile():
     return out
 
 
+def fuzz(seed, count):
+    """Valid client packets with bytes flipped, cut short or run long, sent by a
+    logged-in session: the gateway must answer or drop each, and stay up."""
+    import random
+    rng = random.Random(int(seed))
+    templates = [
+        CLIENT_PACKETS.encode('U', payload=ORDERS.encode(
+            'O', user_ref_num=9000, side='B', quantity=100, symbol='COLOB', price=20 * DOLLAR,
+            time_in_force='0', display='Y', capacity='A', intermarket_sweep='N', cross_type='N',
+            cl_ord_id='fuzz', appendage={'min_qty': 1, 'self_trade': 'W'})),
+        CLIENT_PACKETS.encode('U', payload=ORDERS.encode(
+            'U', orig_user_ref_num=9000, user_ref_num=9001, quantity=50, price=20 * DOLLAR,
+            time_in_force='0', display='Y', intermarket_sweep='N', cl_ord_id='', appendage={})),
+        CLIENT_PACKETS.encode('U', payload=ORDERS.encode('X', user_ref_num=9000, quantity=0)),
+        CLIENT_PACKETS.encode('U', payload=ORDERS.encode('C', user_ref_num=9002, symbol='')),
+        CLIENT_PACKETS.encode('Q', sequence=1, count=5),
+        CLIENT_PACKETS.encode('R'),
+    ]
+    templates = [encode_datagram([packet]) for packet in templates]  # lengths get hit too
+    with OrderClient(SERVER, 'BETA1', 'secret', first_user_ref_num=10_000) as beta:
+        for i in range(int(count)):
+            if i % 100 == 0:  # a fuzzed logout would leave the rest not logged in
+                beta.next_seq = None
+                beta.login()
+            packet = bytearray(rng.choice(templates))
+            for _ in range(rng.randrange(1, 4)):
+                packet[rng.randrange(len(packet))] = rng.randrange(256)
+            cut = rng.random()
+            if cut < 0.2:
+                packet = packet[:rng.randrange(1, len(packet))]
+            elif cut < 0.3:
+                packet += bytes(rng.randrange(256) for _ in range(rng.randrange(1, 20)))
+            beta.sock.sendto(bytes(packet), SERVER)
+        time.sleep(0.5)
+        beta.logout()  # frees the session for the next client at once
+    # Still up and sane: the other session trades as before (beta's own may now
+    # hold a fuzzed UserRefNum near 2^32, making its later orders repeats).
+    with OrderClient(SERVER, 'ALPHA1', 'secret', first_user_ref_num=9_000_000) as alpha:
+        alpha.login()
+        alpha.enter('S', 1, 'COLOB', 26 * DOLLAR, time_in_force='3')
+        out = {'after': responses(alpha, 1)}
+        alpha.logout()
+    return out
+
+
 def disconnect():
     """A session that goes silent loses its resting orders (reason D); the
     cancel waits in its history for the next login."""

@@ -206,3 +206,13 @@ def test_the_feeds_halt_of_an_instrument_refuses_its_orders(appliance, tmp_path)
     [halted] = scenario("one_order", 8000, 10, "COLOA", 100)["answer"]
     assert (halted["type"], halted["reason"]) == ("J", 9)  # halted
     assert scenario("one_order", 8100, 10)["answer"][0]["type"] == "A"
+
+
+def test_mutated_client_packets_never_take_the_gateway_down(appliance):
+    """Last here too: beta's session is left with whatever the fuzz made of it."""
+    before = telemetry.query(PREFIX, "/colo/orders")
+    out = scenario("fuzz", 7, 3000)
+    after = telemetry.query(PREFIX, "/colo/orders")
+    assert after["rx_packets"] - before["rx_packets"] >= 3000
+    assert out["after"][0]["type"] == "A"  # a logged-in session trades after all that
+    assert telemetry.query(PREFIX)["tx_heartbeats"] > 0  # and the md stage still runs
