@@ -38,10 +38,16 @@ def appliance_pid(file_prefix: str, timeout: float = 2.0) -> int:
 
 
 def status(file_prefix: str, as_json: bool) -> int:
-    counters = query(file_prefix)
+    """The md stage's counters, and the order path's when it runs."""
+    counters = {"md": query(file_prefix)}
+    _, orders = _ask(file_prefix, "/colo/orders", 2.0)
+    if orders:  # an empty answer: no order path in this appliance
+        counters["orders"] = orders
     if as_json:
         print(json.dumps(counters, indent=2))
-    else:
-        for name, value in counters.items():
+        return 0
+    for section, values in counters.items():
+        print(f"[{section}]")
+        for name, value in values.items():
             print(f"{name:24s} {value}")
     return 0

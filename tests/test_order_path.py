@@ -142,6 +142,8 @@ def test_operator_sees_the_book_and_risk_and_kills_an_account(appliance):
     [rested] = out["rested"]
     book = json.loads(colo("book", appliance.config, "COLOB", "--json").stdout)
     assert book["asks"][0] == [26 * DOLLAR, 300, 1]
+    status = json.loads(colo("status", "--file-prefix", PREFIX, "--json").stdout)
+    assert status["md"]["tx_heartbeats"] > 0 and status["orders"]["logins"] > 0
     risk = json.loads(colo("risk", "show", appliance.config, "beta", "--json").stdout)
     assert risk["open_orders"] == 1 and risk["killed"] == 0
     assert "1 open orders cancelled" in colo("kill", appliance.config, "account", "beta").stdout
