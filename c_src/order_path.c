@@ -1,5 +1,6 @@
 /* The order path as one object: its rings, clock and three stages, made,
  * placed and torn down together; control requests for its stages. */
+#include <pthread.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -147,16 +148,17 @@ order_path_destroy(struct order_path *op)
 	rte_free(op);
 }
 
-int
-order_path_control(struct order_path *op, struct order_control *c, unsigned timeout_ms)
+/* The control side's callers (the telemetry thread, the control plane's)
+ * take turns; the stages never take this lock. */
+static pthread_mutex_t control_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int
+control_post(struct order_mailbox *m, struct order_control *c, unsigned timeout_ms)
 {
-	struct order_mailbox *m = c->type >= ORDER_CONTROL_DEPTH ?
-				  order_matching_stage_mailbox(op->matching) :
-				  order_risk_stage_mailbox(op->risk);
 	uint64_t deadline = rte_get_timer_cycles() + rte_get_timer_hz() / 1000 * timeout_ms;
 
 	if (m->seq != m->done)
-		return -1; /* an earlier request still waits for its stage */
+		return -1; /* an earlier request timed out and still waits for its stage */
 	m->c = *c;
 	__atomic_store_n(&m->seq, m->seq + 1, __ATOMIC_RELEASE);
 	while (__atomic_load_n(&m->done, __ATOMIC_ACQUIRE) != m->seq) {
@@ -166,4 +168,17 @@ order_path_control(struct order_path *op, struct order_control *c, unsigned time
 	}
 	*c = m->c;
 	return 0;
+}
+
+int
+order_path_control(struct order_path *op, struct order_control *c, unsigned timeout_ms)
+{
+	struct order_mailbox *m = c->type >= ORDER_CONTROL_DEPTH ?
+				  order_matching_stage_mailbox(op->matching) :
+				  order_risk_stage_mailbox(op->risk);
+
+	pthread_mutex_lock(&control_lock);
+	int ret = control_post(m, c, timeout_ms);
+	pthread_mutex_unlock(&control_lock);
+	return ret;
 }

@@ -753,7 +753,8 @@ struct order_control {
 
 /* Hands a copy of c to its stage and waits up to timeout_ms for the answer,
  * copied back into c: 0, or -1 on a timeout (the stage is not running, or
- * still busy with an earlier request). One caller at a time. */
+ * still busy with an earlier request). Callers on several threads take
+ * turns. */
 int order_path_control(struct order_path *p, struct order_control *c, unsigned timeout_ms);
 
 #endif
