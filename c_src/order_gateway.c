@@ -508,7 +508,8 @@ datagram(struct order_gateway *g, const struct udp_view *v, uint64_t rx_tsc)
 			return;
 		}
 		client_packet(g, s, v, pkt, len, rx_tsc);
-		s = bound_session(g, v); /* a login binds, a logout unbinds */
+		if (pkt[0] == 'L' || pkt[0] == 'O') /* a login binds, a logout unbinds */
+			s = bound_session(g, v);
 	}
 }
 
