@@ -156,6 +156,13 @@ def test_operator_sees_the_book_and_risk_and_kills_an_account(appliance):
     assert (missed["type"], missed["reason"], missed["quantity"],
             missed["user_ref_num"]) == ("C", "S", 300, rested["user_ref_num"])
     assert [(r["type"], r["reason"]) for r in after["new"]] == [("J", 19)]  # kill_switch
+    # colo order, by hand from the client side: one message, its answers printed.
+    by_hand = subprocess.run(["ip", "netns", "exec", netns.NAMESPACE, sys.executable, "-m",
+                              "dataplane.cli", "order", "--user", "BETA1", "--password", "secret",
+                              "--ref", "250", "enter", "B", "10", "COLOB", "19.5",
+                              "--tif", "3"], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert "accepted  #250 B 10 COLOB @ 19.50" in by_hand.stdout, by_hand.stderr
+    assert "canceled  #250 10 (immediate_or_cancel)" in by_hand.stdout  # an IOC: nothing rests
 
 
 def test_risk_set_puts_edited_limits_in_force_between_orders(appliance):
