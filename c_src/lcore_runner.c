@@ -1,11 +1,13 @@
 /* The per-lcore loop every stage runs in (lcore_runner.h). */
 #include <stdio.h>
+#include <string.h>
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 
+#include "burst_histogram.h"
 #include "colo.h"
 #include "lcore_runner.h"
 
@@ -16,13 +18,14 @@
  * (net_null) cannot hold the stop up. */
 #define DRAIN_IDLE_ROUNDS 1000
 #define DRAIN_MS 20
-#define STALL_US 50 /* a round this long is not work: no stage takes so long */
+#define STALL_US 50 /* an idle poll this long is not the poll's doing */
 
 struct placed_stage {
 	const char *name;
 	stage_poll_fn *poll;
 	stage_finish_fn *finish;
 	void *stage;
+	uint64_t busy_cycles[COLO_HIST_BUCKETS]; /* passes that did work */
 };
 
 struct lcore_stages {
@@ -34,6 +37,7 @@ struct lcore_stages {
 
 static struct lcore_stages placed[RTE_MAX_LCORE];
 static volatile int stopping;
+static int stopped; /* the last stages stopped: kept to be read until new ones are placed */
 
 int
 lcore_runner_place(unsigned lcore, const char *name, stage_poll_fn *poll,
@@ -44,36 +48,45 @@ lcore_runner_place(unsigned lcore, const char *name, stage_poll_fn *poll,
 		fprintf(stderr, "%s: lcore %u is not a datapath lcore of this EAL\n", name, lcore);
 		return -1;
 	}
+	if (stopped) {
+		memset(placed, 0, sizeof(placed));
+		stopped = 0;
+	}
 	struct lcore_stages *l = &placed[lcore];
 	if (l->n == STAGES_PER_LCORE) {
 		fprintf(stderr, "%s: lcore %u already runs %d stages\n", name, lcore,
 			STAGES_PER_LCORE);
 		return -1;
 	}
-	l->stages[l->n++] = (struct placed_stage){name, poll, finish, stage};
+	l->stages[l->n++] = (struct placed_stage){.name = name, .poll = poll, .finish = finish,
+						  .stage = stage};
 	return 0;
 }
 
-/* One round over the lcore's stages; counts those that finished. A round
- * far longer than the work in it means the core was taken away (an
- * interrupt, another thread): counted as a stall. */
+/* One round over the lcore's stages; counts those that finished. A pass that
+ * did work goes into its stage's busy time; an idle pass far longer than a
+ * poll means the core was taken away (an interrupt, another thread): a
+ * stall. */
 static int
 poll_round(struct lcore_stages *l, int *work, uint64_t *last)
 {
-	uint64_t now = rte_rdtsc();
 	int finished = 0;
 
-	if (now - *last > l->stall_cycles) {
-		l->stats.stalls++;
-		if (now - *last > l->stats.longest_stall_cycles)
-			l->stats.longest_stall_cycles = now - *last;
-	}
-	*last = now;
-	l->stats.rounds++;
-
 	*work = 0;
+	l->stats.rounds++;
 	for (unsigned i = 0; i < l->n; i++) {
-		int r = l->stages[i].poll(l->stages[i].stage, now);
+		struct placed_stage *st = &l->stages[i];
+		uint64_t start = *last;
+		int r = st->poll(st->stage, start);
+		uint64_t end = rte_rdtsc();
+		if (r > 0)
+			burst_histogram_add(st->busy_cycles, end - start);
+		else if (end - start > l->stall_cycles) {
+			l->stats.stalls++;
+			if (end - start > l->stats.longest_stall_cycles)
+				l->stats.longest_stall_cycles = end - start;
+		}
+		*last = end;
 		if (r < 0)
 			finished++;
 		else
@@ -134,9 +147,19 @@ colo_lcores_wait(void)
 			continue;
 		if (rte_eal_wait_lcore(lcore) < 0)
 			ret = -1;
-		placed[lcore].n = 0;
 	}
+	stopped = 1;
 	return ret;
+}
+
+const uint64_t *
+colo_stage_busy_cycles(const char *name)
+{
+	for (unsigned lcore = 0; lcore < RTE_MAX_LCORE; lcore++)
+		for (unsigned i = 0; i < placed[lcore].n; i++)
+			if (strcmp(placed[lcore].stages[i].name, name) == 0)
+				return placed[lcore].stages[i].busy_cycles;
+	return NULL;
 }
 
 const struct colo_lcore_stats *

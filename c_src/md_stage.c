@@ -510,7 +510,7 @@ md_stage_finish(void *arg)
 int
 md_stage_place(struct md_stage *st, unsigned lcore)
 {
-	return lcore_runner_place(lcore, "md stage", md_stage_poll, md_stage_finish, st);
+	return lcore_runner_place(lcore, "md", md_stage_poll, md_stage_finish, st);
 }
 
 void

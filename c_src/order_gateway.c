@@ -701,7 +701,7 @@ order_gateway_destroy(struct order_gateway *g)
 int
 order_gateway_place(struct order_gateway *g, unsigned lcore)
 {
-	return lcore_runner_place(lcore, "gateway stage", gateway_poll, gateway_finish, g);
+	return lcore_runner_place(lcore, "gateway", gateway_poll, gateway_finish, g);
 }
 
 const struct order_gateway_counters *

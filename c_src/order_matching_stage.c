@@ -288,7 +288,7 @@ order_matching_stage_destroy(struct order_matching_stage *ms)
 int
 order_matching_stage_place(struct order_matching_stage *ms, unsigned lcore)
 {
-	return lcore_runner_place(lcore, "matching stage", matching_poll, NULL, ms);
+	return lcore_runner_place(lcore, "matching", matching_poll, NULL, ms);
 }
 
 struct order_mailbox *

@@ -269,7 +269,7 @@ order_risk_stage_destroy(struct order_risk_stage *rs)
 int
 order_risk_stage_place(struct order_risk_stage *rs, unsigned lcore)
 {
-	return lcore_runner_place(lcore, "risk stage", risk_poll, NULL, rs);
+	return lcore_runner_place(lcore, "risk", risk_poll, NULL, rs);
 }
 
 struct order_mailbox *

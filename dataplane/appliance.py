@@ -7,6 +7,8 @@ import ipaddress
 import threading
 from zoneinfo import ZoneInfo
 
+import numpy as np
+
 from dataplane import eal
 from dataplane._colo import ffi, lib
 from dataplane.binding import counters_snapshot
@@ -33,6 +35,17 @@ def _session(name: str) -> bytes:
 
 # Ticks kept for re-requests: about a second of a busy feed, 27 MB.
 RETRANSMIT_TICKS = 1 << 20
+
+
+STAGES = ("md", "gateway", "risk", "matching")  # as the C places them
+
+
+def _stage_busy(name: str) -> np.ndarray:
+    """The stage's passes that did work, a TSC histogram (zeros before it is placed)."""
+    hist = lib.colo_stage_busy_cycles(name.encode())
+    if hist == ffi.NULL:
+        return np.zeros(lib.COLO_HIST_BUCKETS, np.uint64)
+    return np.frombuffer(ffi.buffer(hist, 8 * lib.COLO_HIST_BUCKETS), np.uint64).copy()
 
 
 def _lcore_stats(lcore: int, tsc_hz: int) -> dict:
@@ -172,6 +185,8 @@ class Appliance:
                 raise DataplaneError("the data plane is not running")
             snap = counters_snapshot(lib.md_stage_counters(self._stage))
             snap["lcores"] = {lcore: _lcore_stats(lcore, self.tsc_hz) for lcore in self._lcores()}
+            snap["stages"] = {name: _stage_busy(name) for name in STAGES
+                              if getattr(self.config.stages, name) is not None}
             if self.orders is not None:
                 snap["orders"] = self.orders.counters()
             return snap

@@ -40,6 +40,13 @@ class MdCollector:
             if ns is not None:
                 burst.add_metric([str(q)], ns / 1e9)
         yield burst
+        stage = GaugeMetricFamily("colo_stage_pass_seconds", "a stage's passes that did work",
+                                  labels=["stage", "quantile"])
+        for name, hist in c["stages"].items():
+            for q, ns in burst_percentiles_ns(hist, self.appliance.tsc_hz).items():
+                if ns is not None:
+                    stage.add_metric([name, str(q)], ns / 1e9)
+        yield stage
         if "orders" in c:
             yield from _order_metrics(c["orders"], self.appliance.tsc_hz)
 

@@ -83,4 +83,11 @@ def final_report(c: dict, tsc_hz: int) -> str:
         f"over {c['bursts']} bursts",
     ] + (_orders_report(c["orders"], tsc_hz) if "orders" in c else []) + [
         f"  lcore {lcore}: {s['stalls']} stalls over 50us in {s['rounds']} polling rounds "
-        f"(longest {s['longest_stall_us']:.0f}us)" for lcore, s in c["lcores"].items()])
+        f"(longest {s['longest_stall_us']:.0f}us)" for lcore, s in c["lcores"].items()] + [
+        _stage_line(name, hist, tsc_hz) for name, hist in c["stages"].items()])
+
+
+def _stage_line(name: str, hist, tsc_hz: int) -> str:
+    pct = burst_percentiles_ns(hist, tsc_hz)
+    return (f"  {name} stage: {int(hist.sum())} passes with work, p50 {_us(pct[0.5])} "
+            f"p99 {_us(pct[0.99])} p99.9 {_us(pct[0.999])}")

@@ -65,6 +65,7 @@ def test_subscriber_in_namespace_receives_every_tick(tmp_path, virtual_network):
     assert appliance.returncode == 0, app_out
     assert "final counters" in app_out and "ITCH messages 15000" in app_out
     assert re.search(r"lcore 1: \d+ stalls over 50us in [1-9]\d* polling rounds", app_out)
+    assert re.search(r"md stage: [1-9]\d* passes with work, p50 [\d.]+us", app_out)
     assert "end of session" in sub_out and "gaps 0" in sub_out, sub_out
     expected = reference_normalize(messages, datetime.date(2026, 11, 24))
     # The feed's symbols are numbered after the config's instruments (the order

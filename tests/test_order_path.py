@@ -63,6 +63,7 @@ def test_orders_trade_and_subscribers_see_the_trades_and_quotes(appliance, tmp_p
     subscriber.communicate(timeout=30)
     metrics = urllib.request.urlopen("http://127.0.0.1:19109/metrics", timeout=5).read().decode()
     assert "colo_orders_trades_total 2.0" in metrics
+    assert 'colo_stage_pass_seconds{quantile="0.99",stage="matching"}' in metrics
     assert 'colo_orders_rejects_total{reason="post_only"} 1.0' in metrics
 
     assert out["login"] == [1, 1]

@@ -182,8 +182,9 @@ int colo_lcores_stop(void);
 /* Waits for stages that finish by themselves (stop_after_rx). */
 int colo_lcores_wait(void);
 
-/* How an lcore's polling went: rounds over its stages, and stalls (rounds
- * over 50 us: the core was interrupted or shared). Kept after a stop. */
+/* How an lcore's polling went: rounds over its stages, and stalls (idle
+ * polls over 50 us: the core was interrupted or shared). Kept after a stop
+ * until stages are placed again. */
 struct colo_lcore_stats {
 	uint64_t rounds;
 	uint64_t stalls;
@@ -191,6 +192,10 @@ struct colo_lcore_stats {
 };
 
 const struct colo_lcore_stats *colo_lcore_stats(unsigned lcore);
+/* A stage's passes that did work ("md", "gateway", "risk", "matching"), as
+ * a TSC histogram (layout as burst_cycles); NULL when no such stage is
+ * placed. Kept after a stop, like the lcore stats. */
+const uint64_t *colo_stage_busy_cycles(const char *name);
 
 /* ---- Benchmark tools: the ceiling the md stage is measured against. ---- */
 
