@@ -60,6 +60,14 @@ def trading():
         out['repeats'] = alpha.duplicate_acks
         alpha.mass_cancel()
         out['mass_cancel'] = alpha.receive(timeout=1.0)
+        # A replace that crosses trades at once, under its new UserRefNum.
+        alpha.enter('S', 10, 'COLOA', 101 * DOLLAR)
+        responses(alpha, 1)
+        low = beta.enter('B', 10, 'COLOA', 100 * DOLLAR)
+        responses(beta, 1)
+        beta.replace(low, 10, 101 * DOLLAR)
+        out['crossing_replace'] = responses(beta, 2)
+        out['crossed'] = responses(alpha, 1)
         out['gaps'] = alpha.gaps, beta.gaps
         alpha.logout()
         beta.logout()

@@ -62,7 +62,7 @@ def test_orders_trade_and_subscribers_see_the_trades_and_quotes(appliance, tmp_p
     out = scenario("trading")
     subscriber.communicate(timeout=30)
     metrics = urllib.request.urlopen("http://127.0.0.1:19109/metrics", timeout=5).read().decode()
-    assert "colo_orders_trades_total 2.0" in metrics
+    assert "colo_orders_trades_total 3.0" in metrics
     assert 'colo_stage_pass_seconds{quantile="0.99",stage="matching"}' in metrics
     assert 'colo_orders_rejects_total{reason="post_only"} 1.0' in metrics
 
@@ -99,12 +99,18 @@ def test_orders_trade_and_subscribers_see_the_trades_and_quotes(appliance, tmp_p
         (100 * DOLLAR, "A"), (100 * DOLLAR, "R")}
     assert [d["user_ref_num"] for d in out["repeats"]] == [out["market"][0]["user_ref_num"]]
     assert out["mass_cancel"] == [] and out["gaps"] == [0, 0]
+    replaced, filled = out["crossing_replace"]
+    assert (replaced["type"], replaced["price"], replaced["quantity"]) == ("U", 101 * DOLLAR, 10)
+    assert (filled["type"], filled["user_ref_num"], filled["quantity"], filled["price"],
+            filled["liquidity_flag"]) == ("E", replaced["user_ref_num"], 10, 101 * DOLLAR, "R")
+    assert [(e["type"], e["liquidity_flag"], e["match_number"]) for e in out["crossed"]] == [
+        ("E", "A", filled["match_number"])]
 
     ticks = np.load(saved)
     own = ticks[ticks["symbol_id"] == COLOA]
     trades = own[own["type"] == b"T"]
     assert [(t["price"], t["quantity"], t["side"]) for t in trades] == [
-        (99 * 10**9, 60, b"S"), (100 * 10**9, 5, b"B")]
+        (99 * 10**9, 60, b"S"), (100 * 10**9, 5, b"B"), (101 * 10**9, 10, b"B")]
     quotes = [(q["side"], q["price"] // 10**7, q["quantity"]) for q in own[own["type"] == b"Q"]]
     assert quotes[:3] == [(b"B", 9900, 100), (b"B", 9900, 40), (b"B", 9900, 10)]
     assert (b"B", 0, 0) in quotes  # the bid side emptied by the cancel
