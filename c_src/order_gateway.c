@@ -556,6 +556,10 @@ gateway_poll(void *arg, uint64_t now)
 	struct order_report reps[ORDER_BURST];
 
 	g->now = now;
+	if (!g->started) { /* every session's stream opens with the start of day */
+		gateway_system_event(g, 'S', order_clock_ns(g->clock, now));
+		g->started = 1;
+	}
 	/* Answers first, and new orders only while the path has room for them:
 	 * a busy path leaves them in the port's queue rather than refuse them. */
 	unsigned r = 0, got;

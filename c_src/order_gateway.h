@@ -66,6 +66,7 @@ struct order_gateway {
 	uint16_t max_payload;          /* MoldUDP64 header and blocks in one packet */
 	uint16_t *open_sessions, n_open;
 	uint64_t now;                  /* TSC at the start of this pass */
+	uint8_t started;               /* start of day sent */
 	uint64_t heartbeat_tsc, timeout_tsc, next_session_check;
 	uint64_t answered_rx_tsc[REPORTS_PER_POLL]; /* this pass's answers, for latency */
 	unsigned n_answered;
@@ -89,6 +90,9 @@ void gateway_report(struct order_gateway *g, const struct order_report *rep);
 void gateway_reject(struct order_gateway *g, struct gateway_session *s,
 		uint32_t user_ref_num, uint16_t reason, const char cl_ord_id[14]);
 void gateway_order_free(struct order_gateway *g, uint32_t slot);
+/* System Event code (S start of day, E end of day) to every session,
+ * logged in or not: it waits in the history of those that are not. */
+void gateway_system_event(struct order_gateway *g, uint8_t code, uint64_t time_ns);
 
 /* by_ref's key: unique per session and UserRefNum, with a session's
  * consecutive numbers in neighbouring slots (by_ref indexes by the low

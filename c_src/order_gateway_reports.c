@@ -166,13 +166,11 @@ refused(struct order_gateway *g, struct gateway_order *o, const struct order_rep
 		gateway_order_free(g, (uint32_t)rep->r.id);
 }
 
-/* System Event 'E' to every session, logged in or not: it waits in the
- * history of those that are not. */
-static void
-end_of_day(struct order_gateway *g, uint64_t time_ns)
+void
+gateway_system_event(struct order_gateway *g, uint8_t code, uint64_t time_ns)
 {
 	struct ouch_response resp = {.type = 'S', .timestamp = ouch_time(g, time_ns),
-				     .event_code = 'E'};
+				     .event_code = code};
 
 	for (uint32_t i = 0; i < g->p.n_sessions; i++)
 		stream_respond(g, &g->sessions[i], &resp);
@@ -185,7 +183,7 @@ gateway_report(struct order_gateway *g, const struct order_report *rep)
 	struct gateway_order *o = order_of(g, r->id);
 
 	if (rep->kind == ORDER_REQ_END_OF_DAY) {
-		end_of_day(g, r->time_ns);
+		gateway_system_event(g, 'E', r->time_ns);
 		return;
 	}
 	if (rep->rx_tsc != 0 && g->n_answered < REPORTS_PER_POLL)

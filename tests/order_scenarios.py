@@ -23,6 +23,10 @@ def responses(client, n, timeout=3.0):
 def trading():
     """Resting, taking, cancels, replaces and the engine's own refusals."""
     out = {}
+    with OrderClient(SERVER, 'ALPHA1', 'secret') as early:  # from the first response on
+        early.login(sequence=1)
+        out['start_of_day'] = responses(early, 1)
+        early.logout()
     with OrderClient(SERVER, 'ALPHA1', 'secret') as alpha, \
             OrderClient(SERVER, 'BETA1', 'secret') as beta:
         out['login'] = alpha.login(), beta.login()

@@ -66,7 +66,9 @@ def test_orders_trade_and_subscribers_see_the_trades_and_quotes(appliance, tmp_p
     assert 'colo_stage_pass_seconds{quantile="0.99",stage="matching"}' in metrics
     assert 'colo_orders_rejects_total{reason="post_only"} 1.0' in metrics
 
-    assert out["login"] == [1, 1]
+    assert [(r["type"], r["event_code"], r["sequence"]) for r in out["start_of_day"]] == [
+        ("S", "S", 1)]
+    assert out["login"] == [2, 2]  # the next response of each session follows it
     [bid] = out["bid"]
     assert (bid["type"], bid["side"], bid["quantity"], bid["price"], bid["order_state"],
             bid["cl_ord_id"].strip()) == ("A", "B", 100, 99 * DOLLAR, "L", "bid1")
