@@ -39,15 +39,27 @@ source_allowed(const struct gateway_session *s, uint32_t ip)
 	return 0;
 }
 
+static uint64_t
+address_key(uint32_t ip, uint16_t port)
+{
+	return (uint64_t)ip << 16 | port;
+}
+
+/* The session bound to the sender's address, found by hash: one probe per
+ * datagram however many sessions there are. */
 static struct gateway_session *
 bound_session(struct order_gateway *g, const struct udp_view *v)
 {
-	for (uint32_t i = 0; i < g->p.n_sessions; i++) {
-		struct gateway_session *s = &g->sessions[i];
-		if (s->bound && s->udp.dst_ip == v->src_ip && s->udp.dst_port == v->src_port)
-			return s;
-	}
-	return NULL;
+	uint32_t i = u64_hash_get(&g->by_address, address_key(v->src_ip, v->src_port));
+
+	return i == U64_HASH_EMPTY ? NULL : &g->sessions[i];
+}
+
+static void
+session_unbind(struct order_gateway *g, struct gateway_session *s)
+{
+	u64_hash_del(&g->by_address, address_key(s->udp.dst_ip, s->udp.dst_port));
+	s->bound = 0;
 }
 
 static int
@@ -151,9 +163,9 @@ login(struct order_gateway *g, const struct udp_view *v, const uint8_t *pkt, uin
 		login_reject(g, v, 'A');
 		return;
 	}
-	int same = s->bound && s->udp.dst_ip == v->src_ip && s->udp.dst_port == v->src_port;
-	if (s->bound && !same) {
-		login_reject(g, v, 'S');
+	struct gateway_session *here = bound_session(g, v);
+	if (here != s && (s->bound || here != NULL)) {
+		login_reject(g, v, 'S'); /* bound elsewhere, or this address has another */
 		return;
 	}
 	if (!s->bound && session_tell_risk(g, s) != 0) {
@@ -162,6 +174,8 @@ login(struct order_gateway *g, const struct udp_view *v, const uint8_t *pkt, uin
 	}
 	s->udp = reply_to(g, v);
 	s->bound = 1;
+	u64_hash_get_or_put(&g->by_address, address_key(v->src_ip, v->src_port),
+			    (uint32_t)(s - g->sessions));
 	s->last_rx = g->now;
 	g->counters.logins++;
 
@@ -182,7 +196,7 @@ static void
 logout(struct order_gateway *g, struct gateway_session *s)
 {
 	stream_marker(g, s, MOLDUDP64_END_OF_SESSION);
-	s->bound = 0;
+	session_unbind(g, s);
 	g->counters.logouts++;
 }
 
@@ -201,7 +215,7 @@ sessions_check(struct order_gateway *g)
 		if (!s->bound)
 			continue;
 		if (g->now - s->last_rx > g->timeout_tsc) {
-			s->bound = 0;
+			session_unbind(g, s);
 			s->disconnect_owed = 1;
 			g->counters.timeouts++;
 		} else if (g->now - s->last_tx > g->heartbeat_tsc) {
@@ -621,6 +635,7 @@ tables_init(struct order_gateway *g, const struct order_path_params *p)
 	if (g->sessions == NULL || g->instruments == NULL || g->match_numbers == NULL ||
 	    g->open_sessions == NULL || g->orders == NULL ||
 	    u64_hash_init(&g->symbols, p->n_instruments, 0) != 0 ||
+	    u64_hash_init(&g->by_address, p->n_sessions, 0) != 0 ||
 	    u64_hash_init(&g->by_ref, p->max_orders, 1) != 0)
 		return -1;
 	for (uint32_t i = 0; i < p->n_sessions; i++) {
@@ -694,6 +709,7 @@ order_gateway_destroy(struct order_gateway *g)
 	}
 	table_free(g->orders, (size_t)g->p.max_orders * sizeof(g->orders[0]));
 	u64_hash_free(&g->symbols);
+	u64_hash_free(&g->by_address);
 	u64_hash_free(&g->by_ref);
 	rte_free(g->sessions);
 	rte_free(g->instruments);

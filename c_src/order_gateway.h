@@ -59,6 +59,7 @@ struct order_gateway {
 	struct order_instrument_params *instruments;
 	uint64_t *match_numbers;       /* per instrument */
 	struct u64_hash symbols;       /* 8 symbol bytes -> instrument */
+	struct u64_hash by_address;    /* bound client's IP << 16 | UDP port -> session */
 	struct u64_hash by_ref;        /* session << 32 | UserRefNum -> order slot */
 	struct gateway_order *orders;
 	uint32_t free_order;
