@@ -20,7 +20,7 @@
 #include "order_gateway.h"
 #include "table_alloc.h"
 
-#define RX_BURST 32
+#define RX_BURST 8 /* small: after a stall, each order waits for the burst it came in */
 #define RX_ROOM (4 * RX_BURST) /* requests a burst may make, datagrams of a few orders */
 #define LOGIN_LEN 47
 #define REQUEST_LEN 11
