@@ -3,7 +3,6 @@
  * fields and numbering, hands orders to risk as requests, and answers from
  * the reports that come back, on the same lcore pass. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <rte_cycles.h>
@@ -21,7 +20,7 @@
 #include "table_alloc.h"
 
 #define RX_BURST 8 /* small: after a stall, each order waits for the burst it came in */
-#define RX_ROOM (4 * RX_BURST) /* requests a burst may make, datagrams of a few orders */
+#define RX_ROOM (32 * RX_BURST) /* requests a burst may make: a datagram holds a few dozen */
 #define LOGIN_LEN 47
 #define REQUEST_LEN 11
 #define SESSION_CHECK_US 1000
