@@ -99,7 +99,6 @@ def run() -> dict:
     send(pool, frames[:half], lens[:ORDERS_N], 32, 0, linger_s=0)
     while orders_done() - before < ORDERS_N:
         time.sleep(0.001)
-
     orders_per_s = ORDERS_N / (time.perf_counter() - start)
 
     # Latency at PACED_RATE: one order per datagram, one datagram every 1/rate s.
