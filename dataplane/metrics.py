@@ -47,6 +47,8 @@ class MdCollector:
                 if ns is not None:
                     stage.add_metric([name, str(q)], ns / 1e9)
         yield stage
+        yield _labelled("colo_lcore_stalls", "idle polls over 50us: the core was taken away",
+                        "lcore", {str(lcore): st["stalls"] for lcore, st in c["lcores"].items()})
         if "orders" in c:
             yield from _order_metrics(c["orders"], self.appliance.tsc_hz)
 

@@ -64,6 +64,7 @@ def test_orders_trade_and_subscribers_see_the_trades_and_quotes(appliance, tmp_p
     metrics = urllib.request.urlopen("http://127.0.0.1:19109/metrics", timeout=5).read().decode()
     assert "colo_orders_trades_total 3.0" in metrics
     assert 'colo_stage_pass_seconds{quantile="0.99",stage="matching"}' in metrics
+    assert 'colo_lcore_stalls_total{lcore="1"}' in metrics
     assert 'colo_orders_rejects_total{reason="post_only"} 1.0' in metrics
 
     assert [(r["type"], r["event_code"], r["sequence"]) for r in out["start_of_day"]] == [
