@@ -346,6 +346,17 @@ def _sending_port(name: str, scope: ChainMap) -> str | None:
     return 'a port with an ip (the source address)'
 
 
+def _gateway_port(name: str, scope: ChainMap) -> str | None:
+    """A port with an ip that the md stage does not use: each port's queues
+    have one writer and one reader."""
+    problem = _sending_port(name, scope)
+    md_ports = ({line.port for feed in scope['feeds'] for line in feed.lines.values()}
+                | {out.port for out in scope['outputs']})
+    if problem or name not in md_ports:
+        return problem
+    return f"a port with an ip that the feeds and outputs do not use ({', '.join(sorted(md_ports))})"
+
+
 def _outlasts_heartbeat(timeout_s: int, scope: ChainMap) -> str | None:
     heartbeat_s = scope['heartbeat_s']
     return f'more than heartbeat_s {heartbeat_s}' if timeout_s <= heartbeat_s else None
@@ -531,7 +542,8 @@ class SessionConfig:
 class OrderEntryConfig:
     """Where order clients reach the gateway, and how it keeps their sessions
     (docs/order-entry.md)."""
-    port: str = _field(_SENDING_PORT)  # its ip is the gateway's address
+    port: str = _field(_Related('the name of a port with an ip, of its own', _NAME,
+                                _gateway_port))  # its ip is the gateway's address
     udp_port: int = _field(_UDP_PORT)
     heartbeat_s: int = _field(_integer(1, 60), 1)  # both directions, when idle
     # No packet from a session for this long: cancel-on-disconnect. A

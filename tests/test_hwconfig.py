@@ -39,7 +39,7 @@ ORDER_ENTRY = """\
 instruments: [{symbol: AAPL, id: 1}]
 accounts: [{name: alpha}]
 sessions: [{name: s1, username: ALPHA1, password: secret, account: alpha, allowed_sources: [10.1.0.0/16]}]
-order_entry: {port: md_out, udp_port: 30001}
+order_entry: {port: orders, udp_port: 30001}
 """
 
 
@@ -50,8 +50,11 @@ def write_config(tmp_path, monkeypatch):
 
     def write(eal='{main_lcore: 1, lcores: [2, 3]}', feed='0000:18:00.0',
               stages='{md: 2, gateway: 3, risk: 3, matching: 3}'):
-        order_entry = ORDER_ENTRY if 'gateway' in stages else ''
-        Path('colo.yaml').write_text(CONFIG.format(eal=eal, feed=feed, stages=stages) + order_entry)
+        text = CONFIG.format(eal=eal, feed=feed, stages=stages)
+        if 'gateway' in stages:  # the order path, on a port of its own
+            text = text.replace('ports:\n', 'ports:\n  orders: {device: net_null5, ip: 10.0.3.5}\n')
+            text += ORDER_ENTRY
+        Path('colo.yaml').write_text(text)
         return 'colo.yaml'
     return write
 
@@ -174,7 +177,8 @@ def test_plan_on_the_server(write_config, monkeypatch, capsys):
     assert [(p.role, p.lcore, p.node, p.core, p.isolated) for p in plan.placements] == [
         ('main', 1, 0, 1, False), ('md', 2, 0, 2, True), ('gateway', 3, 0, 3, True), ('risk', 3, 0, 3, True),
         ('matching', 3, 0, 3, True)]
-    assert [(p.port, p.node, p.driver) for p in plan.ports] == [('feed_a', 0, 'vfio-pci'), ('md_out', None, None)]
+    assert [(p.port, p.node, p.driver) for p in plan.ports] == [
+        ('orders', None, None), ('feed_a', 0, 'vfio-pci'), ('md_out', None, None)]
     assert plan.memory_node == 0 and plan.hugepages == [PagePlan(0, 2048, 128)]
     assert plan.rings == [Ring('gateway->risk', 4096), Ring('risk->matching', 4096),
                           Ring('matching->risk', 4096), Ring('risk->gateway', 4096),

@@ -45,11 +45,20 @@ def test_configured_notional_and_credit(risk):
     assert risk.order(2, ALPHA, S1, AAPL, BUY, PRICE, 1400) == 'max_notional'
 
 
+# The gateway's port of its own (line 16): the md stage's ports are not shared.
+ORDERS_PORT = '  orders: {device: net_null1, ip: 10.0.2.5}\n'
+
+
+def with_orders_port(text: str) -> str:
+    return text.replace('ports:\n', 'ports:\n' + ORDERS_PORT, 1)
+
+
 # A whole order path: ORDER_PATH's lists, its three stages running, and order_entry
-# on lines 20-22.
-ORDER_ENTRY = ORDER_PATH.replace('stages: {md: 1}', 'stages: {md: 1, gateway: 1, risk: 1, matching: 1}') + """\
+# on lines 21-23.
+ORDER_ENTRY = with_orders_port(ORDER_PATH.replace(
+    'stages: {md: 1}', 'stages: {md: 1, gateway: 1, risk: 1, matching: 1}')) + """\
 order_entry:
-  port: md_out
+  port: orders
   udp_port: 30001
 """
 
@@ -62,13 +71,13 @@ def bad(tmp_path, monkeypatch, text) -> str:
 
 def test_order_entry_defaults(tmp_path, monkeypatch):
     assert load(tmp_path, monkeypatch, ORDER_ENTRY).order_entry == OrderEntryConfig(
-        port='md_out', udp_port=30001, heartbeat_s=1, timeout_s=3, max_orders=65536, history=65536)
+        port='orders', udp_port=30001, heartbeat_s=1, timeout_s=3, max_orders=65536, history=65536)
 
 
 def test_order_entry_given_in_full(tmp_path, monkeypatch):
     text = ORDER_ENTRY + '  heartbeat_s: 10\n  timeout_s: 30\n  max_orders: 16777216\n  history: 1024\n'
     assert load(tmp_path, monkeypatch, text).order_entry == OrderEntryConfig(
-        port='md_out', udp_port=30001, heartbeat_s=10, timeout_s=30, max_orders=2**24, history=1024)
+        port='orders', udp_port=30001, heartbeat_s=10, timeout_s=30, max_orders=2**24, history=1024)
 
 
 def test_no_order_entry_no_order_path(tmp_path, monkeypatch):
@@ -78,34 +87,37 @@ def test_no_order_entry_no_order_path(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize('change, message', [
-    (('  port: md_out', '  port: feed_a'),
-     "colo.yaml:21: order_entry.port: expected a port with an ip (the source address), got 'feed_a'"),
-    (('  port: md_out', '  port: orders'),
-     "colo.yaml:21: order_entry.port: expected one of the ports ['feed_a', 'md_out'], got 'orders'"),
+    (('  port: orders', '  port: feed_a'),
+     "colo.yaml:22: order_entry.port: expected a port with an ip (the source address), got 'feed_a'"),
+    (('  port: orders', '  port: nope'),
+     "colo.yaml:22: order_entry.port: expected one of the ports ['orders', 'feed_a', 'md_out'], got 'nope'"),
+    (('  port: orders', '  port: md_out'),
+     "colo.yaml:22: order_entry.port: expected a port with an ip that the feeds and outputs do not "
+     "use (feed_a, md_out), got 'md_out'"),
     (('  udp_port: 30001\n', ''),
-     'colo.yaml:21: order_entry.udp_port: missing (expected an integer from 1 to 65535)'),
+     'colo.yaml:22: order_entry.udp_port: missing (expected an integer from 1 to 65535)'),
     (('udp_port: 30001', 'udp_port: 65536'),
-     'colo.yaml:22: order_entry.udp_port: expected an integer from 1 to 65535, got 65536'),
+     'colo.yaml:23: order_entry.udp_port: expected an integer from 1 to 65535, got 65536'),
     (('udp_port: 30001', 'udp_port: 30001\n  heartbeat_s: 0'),
-     'colo.yaml:23: order_entry.heartbeat_s: expected an integer from 1 to 60, got 0'),
+     'colo.yaml:24: order_entry.heartbeat_s: expected an integer from 1 to 60, got 0'),
     (('udp_port: 30001', 'udp_port: 30001\n  heartbeat_s: 1.5'),
-     'colo.yaml:23: order_entry.heartbeat_s: expected an integer from 1 to 60, got 1.5'),
+     'colo.yaml:24: order_entry.heartbeat_s: expected an integer from 1 to 60, got 1.5'),
     (('udp_port: 30001', 'udp_port: 30001\n  timeout_s: 3601'),
-     'colo.yaml:23: order_entry.timeout_s: expected an integer from 1 to 3600, got 3601'),
+     'colo.yaml:24: order_entry.timeout_s: expected an integer from 1 to 3600, got 3601'),
     (('udp_port: 30001', 'udp_port: 30001\n  heartbeat_s: 2\n  timeout_s: 2'),
-     'colo.yaml:24: order_entry.timeout_s: expected more than heartbeat_s 2, got 2'),
+     'colo.yaml:25: order_entry.timeout_s: expected more than heartbeat_s 2, got 2'),
     (('udp_port: 30001', 'udp_port: 30001\n  timeout_s: 1'),  # heartbeat_s left at 1
-     'colo.yaml:23: order_entry.timeout_s: expected more than heartbeat_s 1, got 1'),
+     'colo.yaml:24: order_entry.timeout_s: expected more than heartbeat_s 1, got 1'),
     (('udp_port: 30001', 'udp_port: 30001\n  heartbeat_s: 5'),  # timeout_s left at 3: reported at the section
-     'colo.yaml:21: order_entry.timeout_s: expected more than heartbeat_s 5, got 3'),
+     'colo.yaml:22: order_entry.timeout_s: expected more than heartbeat_s 5, got 3'),
     (('udp_port: 30001', 'udp_port: 30001\n  max_orders: 1023'),
-     'colo.yaml:23: order_entry.max_orders: expected an integer from 1024 to 16777216, got 1023'),
+     'colo.yaml:24: order_entry.max_orders: expected an integer from 1024 to 16777216, got 1023'),
     (('udp_port: 30001', 'udp_port: 30001\n  history: 1000000'),
-     'colo.yaml:23: order_entry.history: expected a power of two from 1024 to 1048576, got 1000000'),
+     'colo.yaml:24: order_entry.history: expected a power of two from 1024 to 1048576, got 1000000'),
     (('udp_port: 30001', 'udp_port: 30001\n  history: 2097152'),
-     'colo.yaml:23: order_entry.history: expected a power of two from 1024 to 1048576, got 2097152'),
+     'colo.yaml:24: order_entry.history: expected a power of two from 1024 to 1048576, got 2097152'),
     (('udp_port: 30001', 'udp_port: 30001\n  heartbeat: 1'),
-     'colo.yaml:23: order_entry.heartbeat: unknown field (expected one of: port, udp_port, heartbeat_s, '
+     'colo.yaml:24: order_entry.heartbeat: unknown field (expected one of: port, udp_port, heartbeat_s, '
      'timeout_s, max_orders, history)'),
 ])
 def test_order_entry_errors(tmp_path, monkeypatch, change, message):
@@ -114,9 +126,9 @@ def test_order_entry_errors(tmp_path, monkeypatch, change, message):
 
 @pytest.mark.parametrize('stages, message', [
     ('{md: 1, gateway: 1, matching: 1}',
-     'colo.yaml:20: order_entry: needs stages.gateway, stages.risk and stages.matching (missing: risk)'),
+     'colo.yaml:21: order_entry: needs stages.gateway, stages.risk and stages.matching (missing: risk)'),
     ('{md: 1, risk: ~}',
-     'colo.yaml:20: order_entry: needs stages.gateway, stages.risk and stages.matching '
+     'colo.yaml:21: order_entry: needs stages.gateway, stages.risk and stages.matching '
      '(missing: gateway, risk, matching)'),
 ])
 def test_order_entry_needs_its_stages(tmp_path, monkeypatch, stages, message):
@@ -129,22 +141,22 @@ def test_order_entry_needs_its_stages(tmp_path, monkeypatch, stages, message):
      'colo.yaml:9: stages.gateway: needs an order_entry section'),
     (ORDER_PATH.replace('stages: {md: 1}', 'stages:\n  md: 1\n  matching: 1'),
      'colo.yaml:11: stages.matching: needs an order_entry section'),
-    (ORDER_ENTRY.replace('order_entry:\n  port: md_out\n  udp_port: 30001\n', 'order_entry:\n'),
-     'colo.yaml:9: stages.gateway: needs an order_entry section'),  # left empty: no order path
+    (ORDER_ENTRY.replace('order_entry:\n  port: orders\n  udp_port: 30001\n', 'order_entry:\n'),
+     'colo.yaml:10: stages.gateway: needs an order_entry section'),  # left empty: no order path
 ])
 def test_order_stages_need_order_entry(tmp_path, monkeypatch, text, message):
     assert bad(tmp_path, monkeypatch, text) == message
 
 
 def test_order_entry_needs_something_to_trade(tmp_path, monkeypatch):
-    stages = MINIMAL.replace('{md: 1}', '{md: 1, gateway: 1, risk: 1, matching: 1}')
-    order_entry = 'order_entry: {port: md_out, udp_port: 30001}\n'
+    stages = with_orders_port(MINIMAL.replace('{md: 1}', '{md: 1, gateway: 1, risk: 1, matching: 1}'))
+    order_entry = 'order_entry: {port: orders, udp_port: 30001}\n'
     assert bad(tmp_path, monkeypatch, stages + order_entry) == (
-        'colo.yaml:10: order_entry: needs instruments, accounts and sessions '
+        'colo.yaml:11: order_entry: needs instruments, accounts and sessions '
         '(empty: instruments, accounts, sessions)')
     lists = 'instruments: [{symbol: AAPL, id: 1}]\naccounts: [{name: alpha}]\nsessions: []\n'
     assert bad(tmp_path, monkeypatch, stages + lists + order_entry) == (
-        'colo.yaml:13: order_entry: needs instruments, accounts and sessions (empty: sessions)')
+        'colo.yaml:14: order_entry: needs instruments, accounts and sessions (empty: sessions)')
 
 
 def test_example_runs_the_order_path_of_the_demo():
