@@ -117,17 +117,13 @@ login_reject(struct order_gateway *g, const struct udp_view *v, uint8_t reason)
 	stream_control(g, &to, msg, sizeof(msg));
 }
 
+/* The session a username owns: usernames are unique in the config. */
 static struct gateway_session *
-session_named(struct order_gateway *g, const uint8_t *username, const uint8_t *name)
+session_of_user(struct order_gateway *g, const uint8_t *username)
 {
-	static const char blank[10] = "          ";
-
-	for (uint32_t i = 0; i < g->p.n_sessions; i++) {
-		struct gateway_session *s = &g->sessions[i];
-		if (memcmp(s->p.username, username, 6) == 0 &&
-		    (memcmp(name, blank, 10) == 0 || memcmp(s->p.name, name, 10) == 0))
-			return s;
-	}
+	for (uint32_t i = 0; i < g->p.n_sessions; i++)
+		if (memcmp(g->sessions[i].p.username, username, 6) == 0)
+			return &g->sessions[i];
 	return NULL;
 }
 
@@ -156,10 +152,15 @@ login(struct order_gateway *g, const struct udp_view *v, const uint8_t *pkt, uin
 		g->counters.drops[ORDER_DROP_BAD_PACKET]++;
 		return;
 	}
-	struct gateway_session *s = session_named(g, pkt + 1, pkt + 17);
+	static const char blank[10] = "          ";
+	struct gateway_session *s = session_of_user(g, pkt + 1);
 	if (s == NULL || memcmp(s->p.password, pkt + 7, 10) != 0 ||
 	    !source_allowed(s, v->src_ip)) {
 		login_reject(g, v, 'A');
+		return;
+	}
+	if (memcmp(pkt + 17, blank, 10) != 0 && memcmp(pkt + 17, s->p.name, 10) != 0) {
+		login_reject(g, v, 'S'); /* a session this user does not own */
 		return;
 	}
 	struct gateway_session *here = bound_session(g, v);

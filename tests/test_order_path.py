@@ -127,7 +127,7 @@ def test_hostile_input_is_dropped_or_refused_and_nothing_runs_twice(appliance):
 
     assert out["stranger_answer"] is None
     assert out["bad_password"].endswith("not_authorized")
-    assert out["wrong_session"].endswith("not_authorized")  # another user's session
+    assert out["wrong_session"].endswith("session_unavailable")  # another user's session
     assert grew["not_logged_in"] == 1 and grew["unknown_source"] == 1
     assert grew["bad_packet"] >= 2 and grew["bad_message"] == 2
     # Every order of the flood is answered once: accepted, or refused by the throttle.
