@@ -185,8 +185,6 @@ control_apply(struct order_risk_stage *rs, struct order_control *c)
 			return -1;
 		rs->counters.limit_swaps++;
 		return 0;
-	case ORDER_CONTROL_HALT:
-		return risk_halt(r, c->instrument, c->on);
 	case ORDER_CONTROL_ACCOUNT:
 		return risk_account(r, c->id, &c->account);
 	case ORDER_CONTROL_POSITION:

@@ -1,6 +1,7 @@
 """Thin Python layer over the C order path (colo.h, order_*): its
-parameters from the config, its counters, and the control requests the
-operator's commands send its stages (kill switches, limits, halts, depth)."""
+parameters from the config, its counters, and new risk limits put in force
+(`colo risk set`). The operator's other commands reach the stages through
+the telemetry socket (c_src/order_telemetry.c)."""
 from __future__ import annotations
 
 import ipaddress
@@ -9,7 +10,7 @@ import numpy as np
 
 from dataplane._colo import ffi, lib
 from dataplane.order_config import risk_limits
-from dataplane.risk import REASONS as RISK_REASONS, SCOPE_ACCOUNT, SCOPE_ALL, SCOPE_SESSION
+from dataplane.risk import REASONS as RISK_REASONS
 from feedhandlers.ouch50 import REJECT_REASONS
 
 DROP_REASONS = tuple(ffi.string(lib.order_drop_reason_names[i]).decode()
@@ -114,54 +115,10 @@ class OrderPath:
             raise OrderPathError(f"refused: {fields}")
         return c
 
-    def kill(self, scope: str, name: str | None = None, on: bool = True) -> int:
-        """Kill switch for 'all', a 'session' or an 'account' (by config name):
-        on refuses their new orders and cancels their open ones (returned)."""
-        scopes = {"all": (SCOPE_ALL, None), "session": (SCOPE_SESSION, self.config.sessions),
-                  "account": (SCOPE_ACCOUNT, self.config.accounts)}
-        code, entries = scopes[scope]
-        index = 0 if entries is None else self._index(entries, name, scope)
-        return self._control(type=lib.ORDER_CONTROL_KILL, scope=code, id=index, on=on).cancels
-
     def swap_limits(self, limits):
         self._control(type=lib.ORDER_CONTROL_LIMITS, limits=limits._ptr)
         limits.in_force = True
         self.limits = limits
-
-    def halt(self, symbol: str, halted: bool = True):
-        self._control(type=lib.ORDER_CONTROL_HALT, instrument=self.instrument(symbol),
-                      on=halted)
-
-    def account(self, name: str) -> dict:
-        c = self._control(type=lib.ORDER_CONTROL_ACCOUNT,
-                          id=self._index(self.config.accounts, name, "account"))
-        a = c.account
-        return {"open_buy_notional": a.open_buy_notional, "net_bought": a.net_bought,
-                "open_orders": a.open_orders, "killed": bool(a.killed)}
-
-    def position(self, account: str, symbol: str) -> dict:
-        c = self._control(type=lib.ORDER_CONTROL_POSITION,
-                          id=self._index(self.config.accounts, account, "account"),
-                          instrument=self.instrument(symbol))
-        p = c.position
-        return {"position": p.position, "open_buy_qty": p.open_buy_qty,
-                "open_sell_qty": p.open_sell_qty}
-
-    def depth(self, symbol: str) -> dict:
-        """Top levels of the book: lists of (price, shares, orders), best first."""
-        c = self._control(type=lib.ORDER_CONTROL_DEPTH, instrument=self.instrument(symbol))
-        return {"bids": [(l.price, l.qty, l.orders) for l in c.bids[0:c.n_bids]],
-                "asks": [(l.price, l.qty, l.orders) for l in c.asks[0:c.n_asks]]}
-
-    def instrument(self, symbol: str) -> int:
-        return self._index(self.config.instruments, symbol, "instrument", key="symbol")
-
-    @staticmethod
-    def _index(entries, name, what, key="name") -> int:
-        for i, entry in enumerate(entries):
-            if getattr(entry, key) == name:
-                return i
-        raise OrderPathError(f"no {what} named {name!r}")
 
     def destroy(self):
         if self._path != ffi.NULL:

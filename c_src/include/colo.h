@@ -722,8 +722,6 @@ void order_path_destroy(struct order_path *p);
 enum order_control_type {
 	ORDER_CONTROL_KILL,          /* risk: scope, id, on; open orders in scope are cancelled */
 	ORDER_CONTROL_LIMITS,        /* risk: limits in force from the next order */
-	ORDER_CONTROL_HALT,          /* risk: instrument halted (on) or not; the feed's H
-				      * messages for the instrument's symbol do the same */
 	ORDER_CONTROL_ACCOUNT,       /* risk: account id's state into account */
 	ORDER_CONTROL_POSITION,      /* risk: account id's position in instrument */
 	ORDER_CONTROL_DEPTH,         /* matching: instrument's top levels into depth */
