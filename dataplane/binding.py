@@ -73,15 +73,26 @@ class Normalizer:
             if lib.colo_normalizer_set_symbol_id(self._cn, symbol.ljust(8), sid) != 0:
                 raise ValueError(f"instrument {symbol!r} id {sid}: duplicate or invalid")
 
-    def run(self, blocks: bytes) -> bytes:
-        """Normalizes MoldUDP64-block-framed messages; returns the ticks."""
-        room = len(blocks) // 7 + 2  # a ticking message is >= 12 bytes + 2 and gives <= 2 ticks
-        out = ffi.new("uint8_t[]", room * TICK_SIZE)
+    @staticmethod
+    def ticks_buffer(blocks: bytes):
+        """Room for every tick blocks can give: a ticking message is >= 12
+        bytes + 2 of length and gives <= 2 ticks."""
+        return ffi.new("uint8_t[]", (len(blocks) // 7 + 2) * TICK_SIZE)
+
+    def run_into(self, blocks: bytes, out) -> int:
+        """Normalizes MoldUDP64-block-framed messages into out (from
+        ticks_buffer); returns how many ticks it wrote."""
         consumed = ffi.new("size_t *")
-        n = lib.colo_normalizer_run(self._cn, blocks, len(blocks), out, room, consumed)
+        n = lib.colo_normalizer_run(self._cn, blocks, len(blocks), out, len(out) // TICK_SIZE,
+                                    consumed)
         if consumed[0] != len(blocks):
             raise ValueError(f"blocks truncated at byte {consumed[0]} of {len(blocks)}")
-        return bytes(ffi.buffer(out, n * TICK_SIZE))
+        return n
+
+    def run(self, blocks: bytes) -> bytes:
+        """Normalizes MoldUDP64-block-framed messages; returns the ticks."""
+        out = self.ticks_buffer(blocks)
+        return bytes(ffi.buffer(out, self.run_into(blocks, out) * TICK_SIZE))
 
     def counters(self) -> dict:
         return counters_snapshot(lib.colo_normalizer_counters(self._cn))
