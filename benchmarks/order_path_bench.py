@@ -34,9 +34,10 @@ PACED_RATE = 1_000_000  # orders/s for the latency figure
 GATEWAY, CLIENT = ("10.0.0.1", 30001), ("10.0.0.2", 40001)
 CONFIG = f"""
 eal: {{lcores: [{WORKER}], hugepages: off, file_prefix: {PREFIX}}}
-ports: {{orders: {{device: net_null0, ip: {GATEWAY[0]}}}, md_out: {{device: net_null1, ip: 10.9.0.1}}}}
+ports: {{orders: {{device: net_null0, ip: {GATEWAY[0]}}}, md_out: {{device: net_null1, ip: 10.9.0.1}},
+        feed: {{device: net_null2}}}}
 feeds: [{{name: f, protocol: itch50-moldudp64, session_date: 2026-11-24,
-         lines: {{a: {{port: orders, group: 233.1.1.1, udp_port: 1}}}}}}]
+         lines: {{a: {{port: feed, group: 233.1.1.1, udp_port: 1}}}}}}]
 outputs: [{{name: t, port: md_out, group: 239.1.1.1, udp_port: 2, session: BENCH}}]
 stages: {{md: {WORKER}, gateway: {WORKER}, risk: {WORKER}, matching: {WORKER}}}
 instruments: [{{symbol: BENCH, id: 1}}]
