@@ -54,11 +54,55 @@ static const struct layout layouts[256] = {
 	['C'] = L(canceled, 0), ['E'] = L(executed, 1), ['J'] = L(rejected, 0),
 };
 
+/* Integer fields are 1, 2, 4 or 8 bytes, on the wire and in the struct:
+ * fixed-size loads and stores, not byte loops (a response is written for
+ * every report, on the order path's hot path). */
+static uint64_t
+member_load(const uint8_t *v, unsigned size)
+{
+	uint16_t x16;
+	uint32_t x32;
+	uint64_t x64;
+
+	switch (size) {
+	case 1:
+		return *v;
+	case 2:
+		memcpy(&x16, v, 2);
+		return x16;
+	case 4:
+		memcpy(&x32, v, 4);
+		return x32;
+	default:
+		memcpy(&x64, v, 8);
+		return x64;
+	}
+}
+
 static uint8_t *
 put_be(uint8_t *p, uint64_t v, unsigned width)
 {
-	for (unsigned i = 0; i < width; i++)
-		p[i] = (uint8_t)(v >> (8 * (width - 1 - i)));
+	uint16_t x16;
+	uint32_t x32;
+	uint64_t x64;
+
+	switch (width) {
+	case 1:
+		*p = (uint8_t)v;
+		break;
+	case 2:
+		x16 = __builtin_bswap16((uint16_t)v);
+		memcpy(p, &x16, 2);
+		break;
+	case 4:
+		x32 = __builtin_bswap32((uint32_t)v);
+		memcpy(p, &x32, 4);
+		break;
+	default:
+		x64 = __builtin_bswap64(v);
+		memcpy(p, &x64, 8);
+		break;
+	}
 	return p + width;
 }
 
@@ -84,9 +128,7 @@ ouch_response_write(uint8_t *buf, uint16_t room, const struct ouch_response *r)
 			memcpy(p, v, f->width);
 			p += f->width;
 		} else {
-			uint64_t x = 0;
-			memcpy(&x, v, f->size); /* little-endian host: the low bytes */
-			p = put_be(p, x, f->width);
+			p = put_be(p, member_load(v, f->size), f->width);
 		}
 	}
 	if (l->appendage)
