@@ -584,6 +584,16 @@ gateway_poll(void *arg, uint64_t now)
 			gateway_report(g, &reps[i]);
 		r += got;
 	} while (got == ORDER_BURST && r < REPORTS_PER_POLL);
+	/* The answers leave before new orders are read: they must not wait
+	 * for a burst of new orders to be taken in. */
+	stream_close_all(g);
+	if (g->n_answered > 0) {
+		uint64_t sent = rte_rdtsc();
+		for (unsigned i = 0; i < g->n_answered; i++)
+			burst_histogram_add(g->counters.latency_cycles,
+					    sent - g->answered_rx_tsc[i]);
+		g->n_answered = 0;
+	}
 	uint16_t n = 0;
 	if (rte_ring_free_count(g->requests) >= RX_ROOM)
 		n = rte_eth_rx_burst(g->p.port_id, 0, pkts, RX_BURST);
@@ -598,11 +608,7 @@ gateway_poll(void *arg, uint64_t now)
 		sessions_check(g);
 		g->next_session_check = now + rte_get_tsc_hz() / 1000000 * SESSION_CHECK_US;
 	}
-	stream_close_all(g);
-	uint64_t sent = rte_rdtsc();
-	for (unsigned i = 0; i < g->n_answered; i++)
-		burst_histogram_add(g->counters.latency_cycles, sent - g->answered_rx_tsc[i]);
-	g->n_answered = 0;
+	stream_close_all(g); /* the gateway's own answers: logins, refusals */
 	return (int)(n + r);
 }
 
