@@ -63,36 +63,50 @@ lcore_runner_place(unsigned lcore, const char *name, stage_poll_fn *poll,
 	return 0;
 }
 
-/* One round over the lcore's stages; counts those that finished. A pass that
- * did work goes into its stage's busy time; an idle pass far longer than a
- * poll means the core was taken away (an interrupt, another thread): a
- * stall. */
+/* One pass of stage i. A pass that did work goes into the stage's busy
+ * time; an idle pass far longer than a poll means the core was taken away
+ * (an interrupt, another thread): a stall. */
+static int
+stage_pass(struct lcore_stages *l, unsigned i, uint64_t *last)
+{
+	struct placed_stage *st = &l->stages[i];
+	uint64_t start = *last;
+	int r = st->poll(st->stage, start);
+	uint64_t end = rte_rdtsc();
+
+	if (r > 0)
+		burst_histogram_add(st->busy_cycles, end - start);
+	else if (end - start > l->stall_cycles) {
+		l->stats.stalls++;
+		if (end - start > l->stats.longest_stall_cycles)
+			l->stats.longest_stall_cycles = end - start;
+	}
+	*last = end;
+	return r;
+}
+
+/* One round over the lcore's stages, down in placement order and back up
+ * short of the first (the next round starts there). Stages are placed in
+ * the order requests flow (md, gateway, risk, matching), so reports come
+ * back up through risk to the gateway in one round: md gateway risk
+ * matching risk gateway. Returns how many stages have finished. */
 static int
 poll_round(struct lcore_stages *l, int *work, uint64_t *last)
 {
-	int finished = 0;
+	unsigned finished = 0;
+	unsigned passes = l->n > 1 ? 2 * l->n - 2 : 1;
 
 	*work = 0;
 	l->stats.rounds++;
-	for (unsigned i = 0; i < l->n; i++) {
-		struct placed_stage *st = &l->stages[i];
-		uint64_t start = *last;
-		int r = st->poll(st->stage, start);
-		uint64_t end = rte_rdtsc();
-		if (r > 0)
-			burst_histogram_add(st->busy_cycles, end - start);
-		else if (end - start > l->stall_cycles) {
-			l->stats.stalls++;
-			if (end - start > l->stats.longest_stall_cycles)
-				l->stats.longest_stall_cycles = end - start;
-		}
-		*last = end;
+	for (unsigned k = 0; k < passes; k++) {
+		unsigned i = k < l->n ? k : 2 * (l->n - 1) - k;
+		int r = stage_pass(l, i, last);
 		if (r < 0)
-			finished++;
+			finished |= 1u << i;
 		else
 			*work += r;
 	}
-	return finished;
+	return __builtin_popcount(finished);
 }
 
 static int
