@@ -1,6 +1,8 @@
 /* Stages on lcores: each stage is a poll function; an lcore runs the stages
- * placed on it in turn, so one core can carry md, gateway, risk and
- * matching on a small machine and each gets its own core on a big one. */
+ * placed on it down in placement order and back up (md gateway risk
+ * matching risk gateway), so one core can carry them all on a small machine
+ * and each gets its own core on a big one. Place them in the order requests
+ * flow. */
 #ifndef LCORE_RUNNER_H
 #define LCORE_RUNNER_H
 

@@ -174,7 +174,8 @@ const struct md_counters *md_stage_counters(const struct md_stage *st);
 void md_stage_destroy(struct md_stage *st);
 
 /* ---- Stages on lcores: each stage is placed on an lcore (several may
- * share one and are polled in turn), then all start and stop together. ---- */
+ * share one: polled down in placement order and back up), then all start
+ * and stop together. ---- */
 
 int colo_lcores_launch(void);
 /* Asks every stage to drain and finish (md: end of session); waits. */
