@@ -165,3 +165,13 @@ def test_example_runs_the_order_path_of_the_demo():
     assert (example.stages.gateway, example.stages.risk, example.stages.matching) == (1, 1, 1)
     assert [s.account for s in example.sessions] == ['alpha', 'beta']
     assert example.ports['orders'].ip == '10.97.0.1'
+
+
+def test_order_path_bench_config_is_valid():
+    """`make bench` runs the order path from its own config: a rule added to
+    the config must not leave the benchmark unable to start."""
+    from benchmarks.order_path_bench import CONFIG
+    cfg = config.parse_config(CONFIG)
+    assert cfg.order_entry.port == 'orders'
+    assert cfg.order_entry.port not in {line.port for feed in cfg.feeds
+                                        for line in feed.lines.values()}
