@@ -45,6 +45,7 @@ struct md_stage {
 	uint8_t feed_mac[6];
 	uint64_t heartbeat_tsc, igmp_tsc, last_igmp;
 	struct rte_ring *order_ticks; /* from the matching stage, or NULL */
+	const uint32_t *order_day_ended; /* the matching stage's */
 	struct rte_ring *order_halts; /* to the risk stage, or NULL */
 	uint32_t *halt_symbols;       /* the order path's, by instrument */
 	unsigned n_halt_symbols;
@@ -409,12 +410,22 @@ end_of_session_send(struct md_stage *st)
 	st->eos_sent = 1;
 }
 
+/* The stream carries the order path's books too: it ends once their day
+ * has ended and its last ticks are out, not with the feed alone. */
+static int
+order_day_over(const struct md_stage *st)
+{
+	return st->order_ticks == NULL ||
+	       (__atomic_load_n(st->order_day_ended, __ATOMIC_ACQUIRE) &&
+		rte_ring_empty(st->order_ticks));
+}
+
 /* Work done between bursts: heartbeats, IGMP refresh, end of session. */
 static void
 idle_work(struct md_stage *st, uint64_t now)
 {
 	holes_release(st, 0);
-	if (st->feed.ended && !st->eos_sent && st->hold.n == 0)
+	if (st->feed.ended && !st->eos_sent && st->hold.n == 0 && order_day_over(st))
 		end_of_session_send(st);
 	if (!st->eos_sent && now - st->tx.last_tx >= st->heartbeat_tsc) {
 		control_send(st, 0);
@@ -514,9 +525,10 @@ md_stage_place(struct md_stage *st, unsigned lcore)
 }
 
 void
-md_stage_set_order_ticks(struct md_stage *st, struct rte_ring *ticks)
+md_stage_set_order_ticks(struct md_stage *st, struct rte_ring *ticks, const uint32_t *day_ended)
 {
 	st->order_ticks = ticks;
+	st->order_day_ended = day_ended;
 }
 
 int

@@ -19,6 +19,7 @@ colo_md_command(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "feed_packets", c->feed_packets);
 	rte_tel_data_add_dict_u64(d, "messages", c->messages);
 	rte_tel_data_add_dict_u64(d, "gaps", c->gaps);
+	rte_tel_data_add_dict_u64(d, "feed_end_of_session", c->feed_end_of_session);
 	rte_tel_data_add_dict_u64(d, "gap_messages", c->gap_messages);
 	rte_tel_data_add_dict_u64(d, "tx_packets", c->tx_packets);
 	rte_tel_data_add_dict_u64(d, "tx_ticks", c->tx_ticks);

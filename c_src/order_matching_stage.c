@@ -28,6 +28,7 @@ struct order_matching_stage {
 	struct match_report *out;   /* one request's reports */
 	struct order_report *pending; /* reports not yet in the ring */
 	uint32_t room, n_pending, sent;
+	uint32_t day_ended; /* read by the md stage: its stream may end */
 };
 
 /* Reports waiting for ring room go first; new requests wait for them. */
@@ -183,6 +184,9 @@ end_of_day(struct order_matching_stage *ms, uint64_t now)
 	ms->pending[ms->n_pending++] = (struct order_report){
 		.r = {.type = MATCH_REPORT_TYPE_N, .time_ns = rq.cmd.time_ns},
 		.kind = ORDER_REQ_END_OF_DAY};
+	/* After the day's last ticks are in the ring: md sends them, then may
+	 * end its session. */
+	__atomic_store_n(&ms->day_ended, 1, __ATOMIC_RELEASE);
 	return ms->n_pending - 1 - before;
 }
 
@@ -289,6 +293,12 @@ int
 order_matching_stage_place(struct order_matching_stage *ms, unsigned lcore)
 {
 	return lcore_runner_place(lcore, "matching", matching_poll, NULL, ms);
+}
+
+const uint32_t *
+order_matching_stage_day_ended(const struct order_matching_stage *ms)
+{
+	return &ms->day_ended;
 }
 
 struct order_mailbox *

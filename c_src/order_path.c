@@ -110,6 +110,12 @@ order_path_ticks(struct order_path *op)
 	return op->rings[TICKS];
 }
 
+const uint32_t *
+order_path_day_ended(struct order_path *op)
+{
+	return order_matching_stage_day_ended(op->matching);
+}
+
 struct rte_ring *
 order_path_halts(struct order_path *op)
 {

@@ -128,6 +128,8 @@ struct order_matching_stage *order_matching_stage_create(const struct order_path
 void order_matching_stage_destroy(struct order_matching_stage *ms);
 int order_matching_stage_place(struct order_matching_stage *ms, unsigned lcore);
 struct order_mailbox *order_matching_stage_mailbox(struct order_matching_stage *ms);
+/* Set (once, release) when the matching stage has ended the day. */
+const uint32_t *order_matching_stage_day_ended(const struct order_matching_stage *ms);
 const struct order_matching_counters *
 order_matching_stage_counters(const struct order_matching_stage *ms);
 

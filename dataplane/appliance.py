@@ -127,7 +127,8 @@ class Appliance:
             self.orders.place(cfg.stages.gateway, cfg.stages.risk, cfg.stages.matching)
         except OrderPathError as e:
             raise DataplaneError(str(e)) from None
-        lib.md_stage_set_order_ticks(self._stage, self.orders.ticks_ring)
+        lib.md_stage_set_order_ticks(self._stage, self.orders.ticks_ring,
+                                     self.orders.day_ended_flag)
         ids = [inst.id for inst in cfg.instruments]
         if lib.md_stage_set_order_halts(self._stage, self.orders.halts_ring,
                                         ffi.new("uint32_t[]", ids), len(ids)) != 0:

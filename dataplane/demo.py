@@ -56,8 +56,17 @@ def demo(seed: int, symbols: int, messages: int) -> int:
             subscriber = netns.in_namespace(
                 ["-m", "multicast.cli", f"{out.group}:{out.udp_port}", "--iface",
                  netns.LINKS["colo-md0"][0], "--sample", "20", "--tz", config.feeds[0].timezone])
-            run(Appliance(config), on_start=start_exchange,
-                until=lambda c: subscriber.poll() is not None)
+            appliance = Appliance(config)
+
+            def day_over(_counters) -> bool:
+                # The tick stream carries the demo's own books too: it ends
+                # once the feed has and the traders' day is closed.
+                if traders is not None and traders.poll() is not None \
+                        and not appliance.orders.day_ended:
+                    print(f"end of day: {appliance.orders.end_of_day()} DAY orders cancelled")
+                return subscriber.poll() is not None
+
+            run(appliance, on_start=start_exchange, until=day_over)
             subscriber.wait(timeout=5)
         finally:
             if traders is not None:

@@ -97,7 +97,8 @@ def kill(args) -> int:
 def eod(args) -> int:
     config = load_config(args.config)
     answer = _ask(config, "/colo/eod")
-    print(f"end of day: {answer['cancelled']} DAY orders cancelled, sessions told (System Event E)")
+    print(f"end of day: {answer['cancelled']} DAY orders cancelled, sessions told (System Event E); "
+          "the tick stream ends once the feed has too")
     return 0
 
 

@@ -89,6 +89,14 @@ class OrderPath:
     def halts_ring(self):
         return lib.order_path_halts(self._path)
 
+    @property
+    def day_ended_flag(self):
+        return lib.order_path_day_ended(self._path)
+
+    @property
+    def day_ended(self) -> bool:
+        return self.day_ended_flag[0] != 0
+
     def counters(self) -> dict:
         g = lib.order_path_gateway_counters(self._path)
         r = lib.order_path_risk_counters(self._path)
@@ -114,6 +122,11 @@ class OrderPath:
         if c.result != 0:
             raise OrderPathError(f"refused: {fields}")
         return c
+
+    def end_of_day(self) -> int:
+        """What `colo eod` does: DAY orders cancelled, every session told;
+        the tick stream may end once the feed has too. Returns the cancels."""
+        return self._control(type=lib.ORDER_CONTROL_END_OF_DAY).cancels
 
     def swap_limits(self, limits):
         self._control(type=lib.ORDER_CONTROL_LIMITS, limits=limits._ptr)

@@ -92,11 +92,12 @@ def wait_for(predicate, timeout=30.0):
 
 def subscribe_in_namespace(saved, idle_timeout: float):
     """A tick subscriber in the demo namespace saving to `saved`, started and
-    joined (its group shows on colo-md1) before this returns."""
+    joined (its group shows on colo-md1) before this returns. It prints only
+    its summary: a test may leave its stdout unread for a while."""
     from dataplane import netns
 
     subscriber = netns.in_namespace(["-m", "multicast.cli", "239.10.0.1:31001", "--iface",
-                                     "colo-md1", "--save", str(saved), "--timeout",
+                                     "colo-md1", "--save", str(saved), "--sample", "0", "--timeout",
                                      str(idle_timeout)],
                                     cwd=ROOT, stdout=subprocess.PIPE, text=True)
     wait_for(lambda: "239.10.0.1" in subprocess.run(

@@ -14,7 +14,7 @@ import pytest
 
 from dataplane import netns, telemetry
 from dataplane.config import example_config_text
-from dataplane_helpers import ROOT, subscribe_in_namespace, wait_for
+from dataplane_helpers import ROOT, colo, subscribe_in_namespace, wait_for
 from feedhandlers.itch50 import write_itch_file
 from feedhandlers.synth import synthesize
 from multicast.ticks import decode_packet
@@ -52,8 +52,16 @@ def test_subscriber_in_namespace_receives_every_tick(tmp_path, virtual_network):
         subscriber = subscribe_in_namespace(saved, idle_timeout=30)
         exchange = netns.in_namespace(["-m", "feedhandlers.replay", str(tmp_path / "session.itch"),
                                        "--source-ip", "10.98.0.2", "--rate", "1000"], cwd=ROOT)
+        assert exchange.wait(timeout=90) == 0
+        # The stream carries the order path's books too: the feed's end of
+        # session does not end it (heartbeats go on) until the order path's
+        # day ends as well.
+        wait_for(lambda: telemetry.query("colo-e2e")["feed_end_of_session"] == 1)
+        beats = telemetry.query("colo-e2e")["tx_heartbeats"]
+        wait_for(lambda: telemetry.query("colo-e2e")["tx_heartbeats"] > beats)
+        assert subscriber.poll() is None
+        assert "the tick stream ends once the feed has too" in colo("eod", config).stdout
         sub_out, _ = subscriber.communicate(timeout=90)
-        assert exchange.wait(timeout=30) == 0
         resent = rerequest_from_namespace(seq=5, count=3)
         live = telemetry.query("colo-e2e")
         placement = thread_cpus(appliance.pid)

@@ -163,9 +163,11 @@ int md_stage_set_symbol_id(struct md_stage *st, const char stock[8], uint32_t id
 /* Puts the stage on lcore (see colo_lcores_launch). */
 int md_stage_place(struct md_stage *st, unsigned lcore);
 /* Ticks of the order path's own books (order_path_ticks), sent in the
- * stage's stream between feed bursts. */
+ * stage's stream between feed bursts. The stream ends only when the feed
+ * has ended and the order path's day too (order_path_day_ended). */
 struct rte_ring;
-void md_stage_set_order_ticks(struct md_stage *st, struct rte_ring *ticks);
+void md_stage_set_order_ticks(struct md_stage *st, struct rte_ring *ticks,
+			      const uint32_t *day_ended);
 /* The feed's trading state ('H' ticks) of the order path's instruments,
  * given by their symbol ids in order, goes to its risk stage. */
 int md_stage_set_order_halts(struct md_stage *st, struct rte_ring *halts,
@@ -711,6 +713,8 @@ int order_path_place(struct order_path *p, unsigned gateway_lcore, unsigned risk
 		unsigned matching_lcore);
 /* The trades and quotes of the path's books, for md_stage_set_order_ticks. */
 struct rte_ring *order_path_ticks(struct order_path *p);
+/* Non-zero once the path's day has ended (ORDER_CONTROL_END_OF_DAY). */
+const uint32_t *order_path_day_ended(struct order_path *p);
 /* The feed's halts of the path's instruments, for md_stage_set_order_halts. */
 struct rte_ring *order_path_halts(struct order_path *p);
 const struct order_gateway_counters *order_path_gateway_counters(const struct order_path *p);
