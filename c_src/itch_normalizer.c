@@ -1,7 +1,7 @@
-#include <stdlib.h>
 #include <string.h>
 
 #include "itch_normalizer.h"
+#include "table_alloc.h"
 
 /* ITCH 5.0 message lengths by type byte; 0 = not an ITCH 5.0 type. */
 static const uint8_t itch_length[256] = {
@@ -38,14 +38,16 @@ itch_normalizer_init(struct itch_normalizer *n, const struct itch_normalizer_par
 		     struct md_counters *counters)
 {
 	memset(n, 0, sizeof(*n));
-	n->symbols = calloc(p->max_symbols, sizeof(*n->symbols));
-	n->by_locate = calloc(UINT16_MAX + 1, sizeof(*n->by_locate));
+	n->max_symbols = p->max_symbols;
+	/* Prefaulted like the book: a first message for a symbol or locate
+	 * must not take a page fault (calloc maps large blocks lazily). */
+	n->symbols = table_alloc((size_t)p->max_symbols * sizeof(*n->symbols));
+	n->by_locate = table_alloc((UINT16_MAX + 1) * sizeof(*n->by_locate));
 	if (n->symbols == NULL || n->by_locate == NULL || u64_hash_init(&n->symbol_index, p->max_symbols, 0) != 0 ||
 	    itch_order_book_init(&n->book, p->max_orders, p->max_symbols) != 0) {
 		itch_normalizer_free(n);
 		return -1;
 	}
-	n->max_symbols = p->max_symbols;
 	n->next_symbol_id = 1;
 	n->midnight_ns = p->midnight_ns;
 	n->counters = counters;
@@ -57,8 +59,8 @@ itch_normalizer_free(struct itch_normalizer *n)
 {
 	itch_order_book_free(&n->book);
 	u64_hash_free(&n->symbol_index);
-	free(n->symbols);
-	free(n->by_locate);
+	table_free(n->symbols, (size_t)n->max_symbols * sizeof(*n->symbols));
+	table_free(n->by_locate, (UINT16_MAX + 1) * sizeof(*n->by_locate));
 	n->symbols = NULL;
 	n->by_locate = NULL;
 }
