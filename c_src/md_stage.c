@@ -49,7 +49,6 @@ struct md_stage {
 	struct rte_ring *order_halts; /* to the risk stage, or NULL */
 	uint32_t *halt_symbols;       /* the order path's, by instrument */
 	unsigned n_halt_symbols;
-	int eos_sent;
 };
 
 static void
@@ -407,7 +406,7 @@ end_of_session_send(struct md_stage *st)
 	ticks_close(st);
 	control_send(st, MOLDUDP64_END_OF_SESSION);
 	tx_batch_flush(&st->tx);
-	st->eos_sent = 1;
+	st->counters.tx_end_of_session = 1;
 }
 
 /* The stream carries the order path's books too: it ends once their day
@@ -425,9 +424,10 @@ static void
 idle_work(struct md_stage *st, uint64_t now)
 {
 	holes_release(st, 0);
-	if (st->feed.ended && !st->eos_sent && st->hold.n == 0 && order_day_over(st))
+	if (st->feed.ended && !st->counters.tx_end_of_session && st->hold.n == 0 &&
+	    order_day_over(st))
 		end_of_session_send(st);
-	if (!st->eos_sent && now - st->tx.last_tx >= st->heartbeat_tsc) {
+	if (!st->counters.tx_end_of_session && now - st->tx.last_tx >= st->heartbeat_tsc) {
 		control_send(st, 0);
 		st->counters.tx_heartbeats++;
 		tx_batch_flush(&st->tx);
@@ -496,7 +496,7 @@ md_stage_poll(void *arg, uint64_t now)
 			burst_handle(st, st->rx_ports[i], pkts, n);
 		work += n;
 	}
-	if (st->order_ticks != NULL && !st->eos_sent)
+	if (st->order_ticks != NULL && !st->counters.tx_end_of_session)
 		work += order_ticks_send(st);
 	if (st->p.stop_after_rx && st->counters.rx_packets >= st->p.stop_after_rx)
 		return -1;
@@ -514,7 +514,7 @@ md_stage_finish(void *arg)
 		holes_release(st, 1);
 	ticks_close(st);
 	tx_batch_flush(&st->tx);
-	if (!st->eos_sent)
+	if (!st->counters.tx_end_of_session)
 		end_of_session_send(st);
 }
 

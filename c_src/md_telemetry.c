@@ -25,6 +25,7 @@ colo_md_command(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "tx_ticks", c->tx_ticks);
 	rte_tel_data_add_dict_u64(d, "tx_dropped", c->tx_dropped);
 	rte_tel_data_add_dict_u64(d, "tx_heartbeats", c->tx_heartbeats);
+	rte_tel_data_add_dict_u64(d, "tx_end_of_session", c->tx_end_of_session);
 	rte_tel_data_add_dict_u64(d, "igmp_reports", c->igmp_reports);
 	rte_tel_data_add_dict_u64(d, "rerequests", c->rerequests);
 	for (int i = 0; i < COLO_DROP_N; i++)

@@ -24,6 +24,11 @@ class MdCollector:
                     "rerequest_ticks", "rerequests_refused"):
             yield CounterMetricFamily(f"colo_md_{key}", f"md stage {key.replace('_', ' ')}",
                                       value=c[key])
+        # 0/1: a feed ended with the stream still open waits for `colo eod`.
+        yield GaugeMetricFamily("colo_md_feed_ended", "the feed sent end of session",
+                                value=c["feed_end_of_session"])
+        yield GaugeMetricFamily("colo_md_stream_ended", "the tick stream sent end of session",
+                                value=c["tx_end_of_session"])
         gaps = CounterMetricFamily("colo_md_gaps", "sequence gaps", labels=["line"])
         gaps.add_metric(["all"], c["gaps"])
         gaps.add_metric(["a"], c["line_a_gaps"])

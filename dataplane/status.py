@@ -36,7 +36,16 @@ def status_line(prev: dict, cur: dict, dt: float, tsc_hz: int) -> str:
             f"ticks {_si(_rate(cur, prev, 'tx_ticks', dt))}/s | "
             f"gaps {cur['gaps']} (A {cur['line_a_gaps']} B {cur['line_b_gaps']}) "
             f"drops {sum(cur['drops'].values())} orphans {cur['events']['orphan_ref']} | "
-            f"burst p50 {_us(pct[0.5])} p99 {_us(pct[0.99])}" + orders)
+            f"burst p50 {_us(pct[0.5])} p99 {_us(pct[0.99])}" + orders + _stream_state(cur))
+
+
+def _stream_state(c: dict) -> str:
+    """Why subscribers have not had end of session yet, when it is not obvious."""
+    if c["tx_end_of_session"]:
+        return " | tick stream ended"
+    if c["feed_end_of_session"] and "orders" in c:
+        return " | feed ended: tick stream open until `colo eod`"
+    return ""
 
 
 def _nonzero(d: dict) -> str:

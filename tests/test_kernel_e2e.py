@@ -60,8 +60,10 @@ def test_subscriber_in_namespace_receives_every_tick(tmp_path, virtual_network):
         beats = telemetry.query("colo-e2e")["tx_heartbeats"]
         wait_for(lambda: telemetry.query("colo-e2e")["tx_heartbeats"] > beats)
         assert subscriber.poll() is None
+        assert telemetry.query("colo-e2e")["tx_end_of_session"] == 0
         assert "the tick stream ends once the feed has too" in colo("eod", config).stdout
         sub_out, _ = subscriber.communicate(timeout=90)
+        assert telemetry.query("colo-e2e")["tx_end_of_session"] == 1
         resent = rerequest_from_namespace(seq=5, count=3)
         live = telemetry.query("colo-e2e")
         placement = thread_cpus(appliance.pid)
@@ -89,6 +91,7 @@ def test_subscriber_in_namespace_receives_every_tick(tmp_path, virtual_network):
     # Operators read the same counters live: telemetry, Prometheus, the status line.
     assert (live["messages"], live["tx_ticks"], live["gaps"]) == (15000, len(expected), 0)
     assert "colo_md_messages_total 15000.0" in metrics
+    assert "colo_md_feed_ended 1.0" in metrics and "colo_md_stream_ended 1.0" in metrics
     assert f'colo_md_ticks_total{{type="T"}} {float(sum(expected["type"] == b"T"))}' in metrics
     assert "burst p50" in app_out
     # The md stage alone on its lcore; every other thread on the main lcore's CPU.

@@ -60,6 +60,7 @@ struct md_counters {
 	uint64_t tx_bytes;
 	uint64_t tx_ticks;
 	uint64_t tx_heartbeats;
+	uint64_t tx_end_of_session;  /* 1 once the tick stream has ended */
 	uint64_t tx_dropped;         /* tx ring full or no mbuf */
 	uint64_t igmp_reports;
 	uint64_t arp_replies;
