@@ -99,13 +99,17 @@ def test_subscriber_in_namespace_receives_every_tick(tmp_path, virtual_network):
 
 
 def thread_cpus(pid) -> dict[str, set[str]]:
-    """thread name -> the CPU lists its threads may run on."""
+    """thread name -> the CPU lists its threads may run on. A thread that ends
+    meanwhile (DPDK telemetry serves each connection on a thread) is skipped."""
     cpus = {}
     for task in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{task}/comm") as f:
-            name = f.read().strip()
-        with open(f"/proc/{pid}/task/{task}/status") as f:
-            allowed = re.search(r"Cpus_allowed_list:\s*(\S+)", f.read()).group(1)
+        try:
+            with open(f"/proc/{pid}/task/{task}/comm") as f:
+                name = f.read().strip()
+            with open(f"/proc/{pid}/task/{task}/status") as f:
+                allowed = re.search(r"Cpus_allowed_list:\s*(\S+)", f.read()).group(1)
+        except FileNotFoundError:
+            continue
         cpus.setdefault(name, set()).add(allowed)
     return cpus
 
