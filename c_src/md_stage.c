@@ -44,6 +44,8 @@ struct md_stage {
 	unsigned n_rx_ports;
 	uint8_t feed_mac[6];
 	uint64_t heartbeat_tsc, igmp_tsc, last_igmp;
+	uint64_t last_stream_tx;   /* TSC of the last tick packet or control: not unicast */
+	uint64_t end_wait_since;   /* TSC the feed's end began to wait for a hole */
 	struct rte_ring *order_ticks; /* from the matching stage, or NULL */
 	const uint32_t *order_day_ended; /* the matching stage's */
 	struct rte_ring *order_halts; /* to the risk stage, or NULL */
@@ -146,6 +148,7 @@ ticks_close(struct md_stage *st)
 	uint16_t len = tick_framer_close(&st->framer);
 	tx_batch_add(&st->tx, st->open_mbuf, len);
 	st->open_mbuf = NULL;
+	st->last_stream_tx = rte_rdtsc();
 }
 
 /* The feed halted or resumed one of the order path's instruments. */
@@ -197,14 +200,16 @@ control_send(struct md_stage *st, uint16_t count)
 	}
 	tx_batch_add(&st->tx, m,
 		     tick_framer_control(&st->framer, rte_pktmbuf_mtod(m, uint8_t *), count));
+	st->last_stream_tx = rte_rdtsc();
 }
 
 static int
-line_of(const struct md_stage *st, const struct udp_view *v)
+line_of(const struct md_stage *st, uint16_t port, const struct udp_view *v)
 {
+	/* By port too: lines A and B often carry the same group on two networks. */
 	for (unsigned i = 0; i < st->p.n_lines; i++) {
 		const struct md_line_params *l = &st->p.lines[i];
-		if ((l->group == 0 || v->dst_ip == l->group) &&
+		if (l->port_id == port && (l->group == 0 || v->dst_ip == l->group) &&
 		    (l->udp_port == 0 || v->dst_port == l->udp_port))
 			return (int)i;
 	}
@@ -349,7 +354,7 @@ frame_handle(struct md_stage *st, uint16_t port, struct rte_mbuf *m)
 		rerequest_answer(st, &v);
 		return;
 	}
-	line = line_of(st, &v);
+	line = line_of(st, port, &v);
 	if (line < 0) {
 		c->drops[COLO_DROP_NOT_SUBSCRIBED]++;
 		return;
@@ -363,8 +368,8 @@ frame_handle(struct md_stage *st, uint16_t port, struct rte_mbuf *m)
 	}
 	/* Ahead of the stream: wait while the other line may fill the hole, and
 	 * behind anything already waiting, to keep sequence order. */
-	if (pkt.count > 0 && pkt.seq > st->feed.next_seq &&
-	    (st->hold.n > 0 || moldudp64_rx_hole_open(&st->feed, &pkt))) {
+	while (pkt.count > 0 && pkt.seq > st->feed.next_seq &&
+	       (st->hold.n > 0 || moldudp64_rx_hole_open(&st->feed, &pkt))) {
 		struct feed_held h = {.owner = m, .payload = v.payload, .len = v.len, .pkt = pkt};
 		switch (feed_hold_push(&st->hold, &h, rte_rdtsc())) {
 		case FEED_HELD:
@@ -373,12 +378,15 @@ frame_handle(struct md_stage *st, uint16_t port, struct rte_mbuf *m)
 		case FEED_ALREADY_HELD:
 			c->drops[COLO_DROP_DUPLICATE]++;
 			return;
-		case FEED_HOLD_FULL:
-			while (st->hold.n > 0) /* no room to wait: the holes are gaps */
-				holes_release(st, 1);
+		case FEED_HOLD_FULL: /* no room to wait: the first hole is a gap, then again */
+			holes_release(st, 1);
 			break;
 		}
 	}
+	/* A heartbeat or end ahead of the stream may show every line past a
+	 * hole: what is held before it goes first, or it would jump them. */
+	if (pkt.count == 0)
+		holes_release(st, 0);
 	feed_apply(st, &pkt, v.payload);
 	holes_release(st, 0);
 }
@@ -419,15 +427,38 @@ order_day_over(const struct md_stage *st)
 		rte_ring_empty(st->order_ticks));
 }
 
-/* Work done between bursts: heartbeats, IGMP refresh, end of session. */
+/* Whether the feed has ended with every message before its end applied or
+ * given up. An end that came ahead of a hole waits, as a held packet does,
+ * for another line to fill it (unless give_up): our own end must not go
+ * out before ticks that line may still bring. */
+static int
+feed_complete(struct md_stage *st, uint64_t now, int give_up)
+{
+	struct moldudp64_rx *rx = &st->feed;
+
+	if (!rx->ended || st->hold.n > 0)
+		return 0;
+	if (rx->next_seq >= rx->end_seq)
+		return 1;
+	if (st->end_wait_since == 0)
+		st->end_wait_since = now;
+	if (!give_up && now - st->end_wait_since < st->hold_tsc)
+		return 0;
+	moldudp64_rx_give_up(rx, rx->end_seq, &st->counters);
+	return 1;
+}
+
+/* Work done between bursts: what waited for a hole, heartbeats, IGMP
+ * refresh, end of session. */
 static void
 idle_work(struct md_stage *st, uint64_t now)
 {
 	holes_release(st, 0);
-	if (st->feed.ended && !st->counters.tx_end_of_session && st->hold.n == 0 &&
-	    order_day_over(st))
+	ticks_close(st); /* what was released goes out before any heartbeat */
+	tx_batch_flush(&st->tx);
+	if (!st->counters.tx_end_of_session && feed_complete(st, now, 0) && order_day_over(st))
 		end_of_session_send(st);
-	if (!st->counters.tx_end_of_session && now - st->tx.last_tx >= st->heartbeat_tsc) {
+	if (!st->counters.tx_end_of_session && now - st->last_stream_tx >= st->heartbeat_tsc) {
 		control_send(st, 0);
 		st->counters.tx_heartbeats++;
 		tx_batch_flush(&st->tx);
@@ -486,8 +517,8 @@ md_stage_poll(void *arg, uint64_t now)
 	struct rte_mbuf *pkts[RX_BURST];
 	int work = 0;
 
-	if (st->tx.last_tx == 0) { /* the first poll */
-		st->tx.last_tx = now;
+	if (st->last_stream_tx == 0) { /* the first poll */
+		st->last_stream_tx = now;
 		st->last_igmp = now - st->igmp_tsc; /* join at once */
 	}
 	for (unsigned i = 0; i < st->n_rx_ports; i++) {
@@ -512,6 +543,7 @@ md_stage_finish(void *arg)
 
 	while (st->hold.n > 0)
 		holes_release(st, 1);
+	feed_complete(st, rte_rdtsc(), 1); /* a hole before the feed's end is a gap */
 	ticks_close(st);
 	tx_batch_flush(&st->tx);
 	if (!st->counters.tx_end_of_session)

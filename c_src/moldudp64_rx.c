@@ -54,9 +54,13 @@ moldudp64_rx_check(struct moldudp64_rx *rx, unsigned line, const uint8_t *p, uin
 	 * good packet after it into a duplicate. */
 	if (suspect && rx->started && seq > rx->next_seq)
 		return COLO_DROP_BAD_CHECKSUM;
-	if (!rx->session_known) {
+	/* A session learned from a packet that failed its checksum gives way
+	 * to the first clean packet: one flipped byte must not lock out the
+	 * real session. */
+	if (!rx->session_known || (rx->session_suspect && !suspect)) {
 		memcpy(rx->session, p, sizeof(rx->session));
 		rx->session_known = 1;
+		rx->session_suspect = (uint8_t)suspect;
 	} else if (memcmp(rx->session, p, sizeof(rx->session)) != 0) {
 		return COLO_DROP_WRONG_SESSION;
 	}
@@ -82,6 +86,14 @@ moldudp64_rx_check(struct moldudp64_rx *rx, unsigned line, const uint8_t *p, uin
 	return -1;
 }
 
+void
+moldudp64_rx_give_up(struct moldudp64_rx *rx, uint64_t seq, struct md_counters *c)
+{
+	c->gaps++;
+	c->gap_messages += seq - rx->next_seq;
+	rx->next_seq = seq;
+}
+
 int
 moldudp64_rx_sequence(struct moldudp64_rx *rx, const struct moldudp64_packet *pkt,
 		      uint16_t *skip, struct md_counters *c)
@@ -99,11 +111,8 @@ moldudp64_rx_sequence(struct moldudp64_rx *rx, const struct moldudp64_packet *pk
 		return seq + n <= rx->next_seq ? COLO_DROP_DUPLICATE : COLO_DROP_AFTER_END;
 	/* A heartbeat or end of session ahead of us announces a gap, unless
 	 * another line may still bring the messages. */
-	if (seq > rx->next_seq && (n > 0 || !moldudp64_rx_hole_open(rx, pkt))) {
-		c->gaps++;
-		c->gap_messages += seq - rx->next_seq;
-		rx->next_seq = seq;
-	}
+	if (seq > rx->next_seq && (n > 0 || !moldudp64_rx_hole_open(rx, pkt)))
+		moldudp64_rx_give_up(rx, seq, c);
 	if (n == 0)
 		return MOLDUDP64_NOTHING_NEW;
 	if (seq + n <= rx->next_seq)

@@ -14,6 +14,7 @@
 struct moldudp64_rx {
 	char session[10];
 	int session_known;
+	uint8_t session_suspect;  /* learned from a packet that failed its checksum */
 	int started;
 	uint64_t next_seq;        /* arbitrated stream: next message expected */
 	uint64_t line_next[2];
@@ -55,6 +56,9 @@ moldudp64_rx_hole_open(const struct moldudp64_rx *rx, const struct moldudp64_pac
  * counted as a gap. Returns -1 when it carries new messages: apply blocks
  * [*skip, count) in order. Otherwise MOLDUDP64_NOTHING_NEW or the
  * colo_drop_reason (duplicate, after end of session). */
+/* Gives up the hole before seq (seq > next_seq): counted as a gap. */
+void moldudp64_rx_give_up(struct moldudp64_rx *rx, uint64_t seq, struct md_counters *c);
+
 int moldudp64_rx_sequence(struct moldudp64_rx *rx, const struct moldudp64_packet *pkt,
 		uint16_t *skip, struct md_counters *c);
 

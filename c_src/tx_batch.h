@@ -13,7 +13,6 @@
 struct tx_batch {
 	uint16_t port, n;
 	uint64_t *packets, *bytes, *dropped; /* the owner's counters */
-	uint64_t last_tx;                    /* TSC of the last send */
 	struct rte_mbuf *m[TX_BATCH];
 };
 
@@ -44,7 +43,6 @@ tx_batch_flush(struct tx_batch *b)
 		rte_pktmbuf_free_bulk(&b->m[sent], b->n - sent);
 	}
 	b->n = 0;
-	b->last_tx = rte_rdtsc();
 }
 
 static inline void

@@ -34,6 +34,11 @@ class MdCollector:
         gaps.add_metric(["a"], c["line_a_gaps"])
         gaps.add_metric(["b"], c["line_b_gaps"])
         yield gaps
+        line_packets = CounterMetricFamily("colo_md_line_packets", "MoldUDP64 packets by line",
+                                           labels=["line"])
+        line_packets.add_metric(["a"], c["line_a_packets"])
+        line_packets.add_metric(["b"], c["line_b_packets"])
+        yield line_packets
         for name, key, label in (("drops", "drops", "reason"),
                                  ("message_events", "events", "event"),
                                  ("ticks", "ticks_by_type", "type"),

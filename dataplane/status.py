@@ -81,7 +81,8 @@ def final_report(c: dict, tsc_hz: int) -> str:
         f"({c['tx_heartbeats']} heartbeats, {c['tx_dropped']} dropped): "
         f"{_nonzero(c['ticks_by_type'])}",
         f"  gaps {c['gaps']} ({c['gap_messages']} messages); line A {c['line_a_gaps']}, "
-        f"line B {c['line_b_gaps']}",
+        f"line B {c['line_b_gaps']}; packets by line: A {c['line_a_packets']}, "
+        f"B {c['line_b_packets']}",
         f"  drops: {_nonzero(c['drops'])}",
         f"  message events: {_nonzero(c['events'])}",
         f"  checksum errors: IP {c['ip_checksum_errors']}, UDP {c['udp_checksum_errors']}",

@@ -11,7 +11,7 @@ import numpy as np
 
 from dataplane import telemetry
 from dataplane_helpers import ROOT, final_counters, wait_for
-from feedhandlers.moldudp64 import decode_packet, frame_messages
+from feedhandlers.moldudp64 import decode_packet, end_of_session, frame_messages
 from feedhandlers.pcap import PcapWriter, udp_frame
 from feedhandlers.synth import synthesize
 from multicast.capture import read_tick_pcap
@@ -39,6 +39,13 @@ outputs:
 stages: {{md: 1}}
 metrics: {{prometheus_port: 0}}
 """
+# Lines A and B on two networks, each on a port of its own, with the same group.
+CONFIG_TWO_PORTS = CONFIG.replace(
+    '  feed: {{device: "net_pcap0,rx_pcap={feed}"}}',
+    '  feed: {{device: "net_pcap0,rx_pcap={feed}"}}\n'
+    '  feed_b: {{device: "net_pcap2,rx_pcap={feed_b}"}}').replace(
+    "b: {{port: feed, group: 233.54.12.112, udp_port: 26478}}",
+    "b: {{port: feed_b, group: 233.54.12.111, udp_port: 26477}}")
 MESSAGES = synthesize(21, symbols=4, messages=6_000)
 PACKETS = list(frame_messages(MESSAGES, b"NASDAQ0001", max_payload=600))
 
@@ -48,13 +55,18 @@ def frame(index, line):
     return udp_frame(PACKETS[index], "10.1.1.1", group, 26400, port)
 
 
-def run_appliance(tmp_path, frames):
-    """colo run on the frames, stopped by SIGINT once it has read them all."""
-    feed, out, config = tmp_path / "feed.pcap", tmp_path / "ticks.pcap", tmp_path / "colo.yaml"
-    with PcapWriter(feed) as pcap:
-        for f in frames:
-            pcap.write(f)
-    config.write_text(CONFIG.format(feed=feed, out=out))
+def run_appliance(tmp_path, frames, frames_b=None):
+    """colo run on the frames, stopped by SIGINT once it has read them all;
+    with frames_b, line B's come in on a port of its own."""
+    out, config = tmp_path / "ticks.pcap", tmp_path / "colo.yaml"
+    pcaps = {"feed": frames, "feed_b": frames_b or []}
+    for name, port_frames in pcaps.items():
+        with PcapWriter(tmp_path / f"{name}.pcap") as pcap:
+            for f in port_frames:
+                pcap.write(f)
+    config.write_text((CONFIG if frames_b is None else CONFIG_TWO_PORTS).format(
+        out=out, **{name: tmp_path / f"{name}.pcap" for name in pcaps}))
+    frames = frames + (frames_b or [])
     appliance = subprocess.Popen([sys.executable, "-m", "dataplane.cli", "run", str(config)],
                                  cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                  text=True)
@@ -118,3 +130,55 @@ def test_with_line_b_silent_a_hole_waits_then_counts_as_one_gap(tmp_path):
     assert (counters["gaps"], counters["gap_messages"]) == (1, len(decode_packet(PACKETS[lost])[3]))
     expected = reference_normalize(messages_without({lost}), datetime.date(2026, 11, 24))
     assert np.array_equal(ticks, expected)
+
+
+def feed_end(line):
+    """Line `line`'s end of session, numbered after the last message."""
+    group, port = LINES[line]
+    return udp_frame(end_of_session(b"NASDAQ0001", len(MESSAGES) + 1), "10.1.1.1", group,
+                     26400, port)
+
+
+def noise(n):
+    """Frames for a group nobody subscribed: more than an rx burst of them puts
+    what follows into a later burst, with the stage's idle work between."""
+    return [udp_frame(PACKETS[0], "10.1.1.1", "233.54.12.200", 26400, 26499)] * n
+
+
+def test_an_end_of_session_does_not_jump_the_packets_held_behind_a_hole(tmp_path):
+    """Both lines lose the same packets near the end. A's later packets wait
+    for B; B's end of session then shows every line past the hole: the held
+    packets are applied after the gap, not jumped over by it."""
+    n = len(PACKETS)
+    lost = {n - 10, n - 9, n - 8}
+    frames = [frame(i, line) for i in range(n - 10) for line in ("a", "b")]
+    frames += [frame(i, "a") for i in range(n - 7, n)] + [feed_end("a"), feed_end("b")]
+    ticks, counters, _ = run_appliance(tmp_path, frames)
+    lost_messages = sum(len(decode_packet(PACKETS[i])[3]) for i in lost)
+    assert (counters["gaps"], counters["gap_messages"]) == (1, lost_messages)
+    assert counters["messages"] == len(MESSAGES) - lost_messages
+    expected = reference_normalize(messages_without(lost), datetime.date(2026, 11, 24))
+    assert np.array_equal(ticks, expected)
+
+
+def test_our_end_of_session_waits_for_the_line_that_may_fill_the_last_hole(tmp_path):
+    """A loses its last packets and ends; B, behind, still brings them. The
+    ticks stream must carry them before its own end of session."""
+    n = len(PACKETS)
+    frames = [frame(i, line) for i in range(n - 3) for line in ("a", "b")]
+    frames += [feed_end("a")] + noise(40)
+    frames += [frame(i, "b") for i in range(n - 3, n)] + [feed_end("b")]
+    ticks, counters, _ = run_appliance(tmp_path, frames)  # it checks the end comes last
+    assert counters["gaps"] == 0 and counters["messages"] == len(MESSAGES)
+    assert np.array_equal(ticks, reference_normalize(MESSAGES, datetime.date(2026, 11, 24)))
+
+
+def test_lines_on_two_ports_with_the_same_group_are_told_apart_by_port(tmp_path):
+    lost_on_a = {12, 13, 50}
+    frames_a = [frame(i, "a") for i in range(len(PACKETS)) if i not in lost_on_a]
+    frames_b = [frame(i, "a") for i in range(len(PACKETS))]  # A's group and port
+    ticks, counters, output = run_appliance(tmp_path, frames_a, frames_b)
+    assert counters["gaps"] == 0
+    assert "line A 2, line B 0" in output  # 12-13 is one hole on A, 50 another
+    assert f"packets by line: A {len(frames_a)}, B {len(frames_b)}" in output
+    assert np.array_equal(ticks, reference_normalize(MESSAGES, datetime.date(2026, 11, 24)))
