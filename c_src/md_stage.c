@@ -42,7 +42,7 @@ struct md_stage {
 	struct tx_batch tx;
 	uint16_t rx_ports[3]; /* lines A and B, and the output for re-requests */
 	unsigned n_rx_ports;
-	uint8_t feed_mac[6];
+	uint8_t line_mac[2][6];    /* each line's port: its IGMP reports' source */
 	uint64_t heartbeat_tsc, igmp_tsc, last_igmp;
 	uint64_t last_stream_tx;   /* TSC of the last tick packet or control: not unicast */
 	uint64_t end_wait_since;   /* TSC the feed's end began to wait for a hole */
@@ -115,9 +115,11 @@ md_stage_create(const struct md_stage_params *p)
 		rx_port_add(st, p->lines[i].port_id);
 	if (p->rerequest_port != 0)
 		rx_port_add(st, p->out_port_id);
-	struct rte_ether_addr mac;
-	if (p->n_lines > 0 && rte_eth_macaddr_get(p->lines[0].port_id, &mac) == 0)
-		memcpy(st->feed_mac, mac.addr_bytes, 6);
+	for (unsigned i = 0; i < p->n_lines; i++) {
+		struct rte_ether_addr mac;
+		if (rte_eth_macaddr_get(p->lines[i].port_id, &mac) == 0)
+			memcpy(st->line_mac[i], mac.addr_bytes, 6);
+	}
 	tx_batch_init(&st->tx, p->out_port_id, &st->counters.tx_packets, &st->counters.tx_bytes,
 		      &st->counters.tx_dropped);
 	st->heartbeat_tsc = rte_get_tsc_hz(); /* at least one heartbeat a second */
@@ -398,8 +400,8 @@ igmp_send(struct md_stage *st)
 		struct rte_mbuf *m = rte_pktmbuf_alloc(st->p.tx_pool);
 		if (m == NULL)
 			return;
-		uint16_t len = igmp_report_write(rte_pktmbuf_mtod(m, uint8_t *), st->feed_mac,
-						 st->p.feed_ip, st->p.lines[i].group);
+		uint16_t len = igmp_report_write(rte_pktmbuf_mtod(m, uint8_t *), st->line_mac[i],
+						 st->p.lines[i].ip, st->p.lines[i].group);
 		m->data_len = m->pkt_len = len;
 		if (rte_eth_tx_burst(st->p.lines[i].port_id, 0, &m, 1) == 1)
 			st->counters.igmp_reports++;

@@ -143,6 +143,7 @@ class Appliance:
             p.lines[i].port_id = self.ports[line.port].port_id
             p.lines[i].group = _ip(line.group)
             p.lines[i].udp_port = line.udp_port
+            p.lines[i].ip = _ip(cfg.ports[line.port].ip)
         p.n_lines = len(feed.lines)
         p.send_igmp = int(self.offline_filter is None)
         if self.offline_filter is not None:
@@ -158,8 +159,6 @@ class Appliance:
         p.normalizer.max_orders = cfg.book.max_orders
         p.normalizer.max_symbols = cfg.book.max_symbols
         p.normalizer.midnight_ns = midnight_ns(feed.session_date, feed.timezone)
-        first_line = next(iter(feed.lines.values()))
-        p.feed_ip = _ip(cfg.ports[first_line.port].ip)
         out_port = self.ports[out.port]
         p.out_port_id = out_port.port_id
         p.out_src_mac = bytes(out_port.mac)

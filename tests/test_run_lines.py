@@ -8,6 +8,9 @@ import subprocess
 import sys
 
 import numpy as np
+from scapy.layers.inet import IP
+from scapy.layers.l2 import Ether
+from scapy.utils import rdpcap
 
 from dataplane import telemetry
 from dataplane_helpers import ROOT, final_counters, wait_for
@@ -39,11 +42,12 @@ outputs:
 stages: {{md: 1}}
 metrics: {{prometheus_port: 0}}
 """
-# Lines A and B on two networks, each on a port of its own, with the same group.
+# Lines A and B on two networks, each on a port of its own, with the same
+# group; what the ports send (IGMP reports) is captured.
 CONFIG_TWO_PORTS = CONFIG.replace(
     '  feed: {{device: "net_pcap0,rx_pcap={feed}"}}',
-    '  feed: {{device: "net_pcap0,rx_pcap={feed}"}}\n'
-    '  feed_b: {{device: "net_pcap2,rx_pcap={feed_b}"}}').replace(
+    '  feed: {{device: "net_pcap0,rx_pcap={feed},tx_pcap={feed}.tx", ip: 10.1.0.1}}\n'
+    '  feed_b: {{device: "net_pcap2,rx_pcap={feed_b},tx_pcap={feed_b}.tx", ip: 10.2.0.1}}').replace(
     "b: {{port: feed, group: 233.54.12.112, udp_port: 26478}}",
     "b: {{port: feed_b, group: 233.54.12.111, udp_port: 26477}}")
 MESSAGES = synthesize(21, symbols=4, messages=6_000)
@@ -182,3 +186,9 @@ def test_lines_on_two_ports_with_the_same_group_are_told_apart_by_port(tmp_path)
     assert "line A 2, line B 0" in output  # 12-13 is one hole on A, 50 another
     assert f"packets by line: A {len(frames_a)}, B {len(frames_b)}" in output
     assert np.array_equal(ticks, reference_normalize(MESSAGES, datetime.date(2026, 11, 24)))
+    # Each line joins its group from its own port, with that port's address.
+    reports = {name: [p for p in rdpcap(str(tmp_path / f"{name}.pcap.tx")) if IP in p]
+               for name in ("feed", "feed_b")}
+    assert {(p[IP].src, p[IP].dst) for p in reports["feed"]} == {("10.1.0.1", LINES["a"][0])}
+    assert {(p[IP].src, p[IP].dst) for p in reports["feed_b"]} == {("10.2.0.1", LINES["a"][0])}
+    assert reports["feed"][0][Ether].src != reports["feed_b"][0][Ether].src

@@ -130,6 +130,7 @@ struct md_line_params {
 	uint16_t port_id;
 	uint32_t group;              /* IPv4, host order; 0 = any */
 	uint16_t udp_port;           /* 0 = any */
+	uint32_t ip;                 /* the port's: IGMP report source, host order (0 allowed) */
 };
 
 struct md_stage_params {
@@ -139,7 +140,6 @@ struct md_stage_params {
 	int feed_session_fixed;      /* else learned from the first packet */
 	int drop_bad_checksum;
 	struct itch_normalizer_params normalizer;
-	uint32_t feed_ip;            /* IGMP report source, host order (0 allowed) */
 	int send_igmp;
 	uint16_t out_port_id;
 	uint8_t out_src_mac[6];
