@@ -69,10 +69,12 @@ limit_of(const struct match_order *o)
 	return o->side == MATCH_BUY ? INT64_MAX : INT64_MIN;
 }
 
+/* Self trades are an account's: another account never counts as the same
+ * owner, whatever its group; by group, only the taker's group of it does. */
 static int
 same_owner(const struct match_order *t, const struct match_resting *m)
 {
-	return t->stp_by_group ? t->group == m->group : t->account == m->account;
+	return t->account == m->account && (!t->stp_by_group || t->group == m->group);
 }
 
 /* What a self-trade leaves of the taker's qty (0: the taker is finished). */

@@ -14,7 +14,8 @@ The rules:
   cancelled untouched when a dry run of the match would not trade enough;
   then it matches, and the rest rests (limit DAY/GTC) or is cancelled.
 - Self-trade prevention: the incoming order's mode decides when the next
-  resting order to meet is its own account's (or group's).
+  resting order to meet is its own account's; by group, only when it is also
+  of the same group. Other accounts always trade, whatever their group.
 - Modify: same price and no more qty keeps priority; anything else removes
   the order and enters it again as a taker with its new price and qty.
 - Mass cancel and end of day walk bids then asks, best price first, oldest
@@ -142,7 +143,7 @@ class ModelBook:
             m = self._next_maker(t)
             if m is None:
                 break
-            own = (t.group == m.group) if t.stp_by_group else (t.account == m.account)
+            own = t.account == m.account and (not t.stp_by_group or t.group == m.group)
             if t.stp != STP_NONE and own:
                 if t.stp == STP_OLDEST:
                     self._cancel_resting(m, "self_trade", m.leaves)

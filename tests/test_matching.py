@@ -229,13 +229,29 @@ def test_self_trade_prevention(stp, expect, sell_left, best_bid):
     assert b.qty_at(SELL, 100) == sell_left and b.best(BUY) == best_bid
 
 
-def test_self_trade_by_group():
+def test_self_trade_by_group_is_within_the_account():
+    """Order 3 (account 1, group 4) trades with its account's group 3, not its own group."""
     b = MatchingBook()
     b.submit(1, SELL, 100, 5, account=1, group=3)
-    r = b.submit(2, BUY, 100, 5, account=2, group=3, stp=m.STP_CANCEL_NEWEST, stp_by_group=True)
-    assert [(x.type, x.reason) for x in r] == [("accepted", "none"), ("cancelled", "self_trade")]
-    r = b.submit(3, BUY, 100, 5, account=2, group=3, stp=m.STP_CANCEL_NEWEST)
-    assert r[1].type == "fill"  # by account: a different account trades
+    b.submit(2, SELL, 100, 5, account=1, group=4)
+    r = b.submit(3, BUY, 100, 8, account=1, group=4, stp=m.STP_CANCEL_OLDEST, stp_by_group=True)
+    assert [(x.type, x.reason, x.id, x.qty) for x in r[1:]] == [
+        ("fill", "none", 3, 5), ("cancelled", "self_trade", 2, 5)]
+    assert b.best(BUY) == (100, 3)
+    r = b.submit(4, SELL, 100, 5, account=1, group=3, stp=m.STP_CANCEL_NEWEST)
+    assert [(x.type, x.reason) for x in r[1:]] == [("cancelled", "self_trade")]  # by account
+
+
+@pytest.mark.parametrize("stp", [m.STP_CANCEL_NEWEST, m.STP_CANCEL_OLDEST, m.STP_CANCEL_BOTH,
+                                 m.STP_DECREMENT])
+def test_other_accounts_with_the_same_group_trade(stp):
+    """Group ids are the accounts' own: equal groups of two accounts are not one owner."""
+    b = MatchingBook()
+    b.submit(1, SELL, 100, 5, account=1, group=0)
+    b.submit(2, SELL, 100, 5, account=2, group=0)
+    r = b.submit(3, BUY, 100, 10, account=3, group=0, stp=stp, stp_by_group=True)
+    assert [(x.type, x.maker_id, x.qty) for x in r[1:]] == [("fill", 1, 5), ("fill", 2, 5)]
+    assert b.live_orders() == 0
 
 
 def test_minimum_quantity():

@@ -234,7 +234,8 @@ enum match_type { MATCH_LIMIT, MATCH_MARKET };
 /* Only limit DAY and GTC orders rest; market orders never do. */
 enum match_tif { MATCH_DAY, MATCH_GTC, MATCH_IOC, MATCH_FOK };
 /* Self-trade prevention, decided by the incoming order when it meets a
- * resting order of its own account (or trading group, stp_by_group). */
+ * resting order of its own account (and, with stp_by_group, of its own
+ * trading group within that account). */
 enum match_stp {
 	MATCH_STP_NONE,            /* self trades allowed */
 	MATCH_STP_CANCEL_NEWEST,   /* the incoming order's rest is cancelled */
@@ -250,7 +251,7 @@ struct match_order {
 	uint32_t qty;
 	uint32_t min_qty;          /* IOC only: trade at least this or nothing; 0 = none */
 	uint32_t account;
-	uint32_t group;            /* trading group, for STP by group */
+	uint32_t group;            /* trading group within the account, for STP by group */
 	uint8_t side;              /* enum match_side */
 	uint8_t type;              /* enum match_type */
 	uint8_t tif;               /* enum match_tif */
