@@ -105,19 +105,8 @@ request_handle(struct order_risk_stage *rs, struct order_request *rq)
 	rte_ring_enqueue_elem(rs->reports_out, &rep, sizeof(rep));
 }
 
-/* Matching says the order is gone, and every report before this one has
- * passed: what risk still holds for it was judged on a replace that crossed
- * the order's last fills, and is released. */
-static void
-release_rest(struct order_risk_stage *rs, uint64_t id)
-{
-	uint32_t slot = u64_hash_get(&rs->risk->by_id, id);
-
-	if (slot != U64_HASH_EMPTY)
-		risk_cancel(rs->risk, id, rs->risk->orders[slot].leaves);
-}
-
-/* What an order's report releases or books. */
+/* What an order's report releases or books. Matching's reports come in
+ * the order it made them, so the leaves they carry are what it has open. */
 static void
 report_follow(struct order_risk_stage *rs, const struct order_report *rep)
 {
@@ -125,18 +114,16 @@ report_follow(struct order_risk_stage *rs, const struct order_report *rep)
 
 	switch (r->type) {
 	case MATCH_FILL:
-		risk_fill(rs->risk, r->id, r->qty, r->price);
-		risk_fill(rs->risk, r->maker_id, r->qty, r->price);
+		risk_fill(rs->risk, r->id, r->qty, r->price, r->leaves);
+		risk_fill(rs->risk, r->maker_id, r->qty, r->price, r->maker_leaves);
 		risk_trade(rs->risk, rep->instrument, r->price);
 		break;
 	case MATCH_CANCELLED:
 	case MATCH_REJECTED:
-		risk_cancel(rs->risk, r->id, r->qty);
+		risk_cancel(rs->risk, r->id, r->qty, r->leaves);
 		break;
-	case MATCH_CANCEL_REJECTED:
-	case MATCH_MODIFY_REJECTED:
-		if (r->reason == MATCH_REASON_NOT_RESTING)
-			release_rest(rs, r->id);
+	case MATCH_MODIFIED:
+		risk_settle(rs->risk, r->id, r->price, r->leaves);
 		break;
 	}
 	rs->counters.reports++;

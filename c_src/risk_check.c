@@ -175,7 +175,7 @@ open_order(struct risk *r, const struct risk_order *o, int64_t price)
 	*m = (struct risk_open_order){.id = o->id, .price = price, .leaves = o->qty,
 				      .account = o->account, .session = o->session,
 				      .instrument = o->instrument, .next_free = RISK_NONE,
-				      .side = o->side};
+				      .side = o->side, .live = 1};
 	u64_hash_get_or_put(&r->by_id, o->id, slot);
 	r->live++;
 	r->accounts[o->account].open_orders++;
@@ -250,36 +250,49 @@ risk_check_message(struct risk *r, uint32_t session, uint64_t time_ns)
 	return RISK_OK;
 }
 
-/* The open order qty of id may come off, else RISK_NONE. */
+/* The open order a report of qty names, else RISK_NONE. */
 static uint32_t
 open_slot(const struct risk *r, uint64_t id, uint32_t qty)
 {
 	uint32_t slot = u64_hash_get(&r->by_id, id);
 
-	if (slot == U64_HASH_EMPTY || qty == 0 || qty > r->orders[slot].leaves)
-		return RISK_NONE;
-	return slot;
+	return slot == U64_HASH_EMPTY || qty == 0 ? RISK_NONE : slot;
 }
 
-/* Takes qty off an open order, releasing its reservation; at 0 it closes. */
+/* Frees the slot of an order whose reservation is released. */
 static void
-take(struct risk *r, uint32_t slot, uint32_t qty)
+close_order(struct risk *r, uint32_t slot)
 {
 	struct risk_open_order *m = &r->orders[slot];
 
-	reserve(r, m, -(int64_t)qty);
-	m->leaves -= qty;
-	if (m->leaves > 0)
-		return;
 	u64_hash_del(&r->by_id, m->id);
+	m->live = 0;
 	r->accounts[m->account].open_orders--;
 	r->live--;
 	m->next_free = r->free_order;
 	r->free_order = slot;
 }
 
+/* Matching took qty off an open order and has `open` of it left. A replace
+ * judged while fills of the old order were on their way has already cut the
+ * reservation to the new qty, so no more than it holds comes off; with
+ * nothing open the order closes, and whatever it held goes. */
+static void
+take(struct risk *r, uint32_t slot, uint32_t qty, uint32_t open)
+{
+	struct risk_open_order *m = &r->orders[slot];
+	uint32_t off = open == 0 || qty > m->leaves ? m->leaves : qty;
+
+	reserve(r, m, -(int64_t)off);
+	m->leaves -= off;
+	if (open == 0)
+		close_order(r, slot);
+}
+
+/* Position and net bought follow every fill matching reports, whatever
+ * risk still reserved for it. */
 int
-risk_fill(struct risk *r, uint64_t id, uint32_t qty, int64_t price)
+risk_fill(struct risk *r, uint64_t id, uint32_t qty, int64_t price, uint32_t open)
 {
 	uint32_t slot = open_slot(r, id, qty);
 	int64_t traded;
@@ -291,18 +304,34 @@ risk_fill(struct risk *r, uint64_t id, uint32_t qty, int64_t price)
 	uint32_t instrument = m->instrument;
 	risk_position_of(r, m->account, instrument)->position += sign * qty;
 	r->accounts[m->account].net_bought += sign * traded;
-	take(r, slot, qty);
+	take(r, slot, qty, open);
 	return risk_trade(r, instrument, price);
 }
 
 int
-risk_cancel(struct risk *r, uint64_t id, uint32_t qty)
+risk_cancel(struct risk *r, uint64_t id, uint32_t qty, uint32_t open)
 {
 	uint32_t slot = open_slot(r, id, qty);
 
 	if (slot == RISK_NONE)
 		return -1;
-	take(r, slot, qty);
+	take(r, slot, qty, open);
+	return 0;
+}
+
+/* Matching's word on a replaced order: what it has open, at what price. */
+int
+risk_settle(struct risk *r, uint64_t id, int64_t price, uint32_t open)
+{
+	uint32_t slot = u64_hash_get(&r->by_id, id);
+
+	if (slot == U64_HASH_EMPTY || open == 0 || price <= 0)
+		return -1;
+	struct risk_open_order *m = &r->orders[slot];
+	reserve(r, m, -(int64_t)m->leaves);
+	m->price = price;
+	m->leaves = open;
+	reserve(r, m, open);
 	return 0;
 }
 

@@ -48,10 +48,11 @@ struct risk_instrument {
 struct risk_open_order {
 	uint64_t id;
 	int64_t price;                  /* reserved at: a market order's is its protection price */
-	uint32_t leaves;                /* 0: a free slot */
+	uint32_t leaves;                /* reserved: open, or a replace's qty until matching answers */
 	uint32_t account, session, instrument;
 	uint32_t next_free;
 	uint8_t side;
+	uint8_t live;                   /* open in matching; 0: a free slot */
 };
 
 struct risk {

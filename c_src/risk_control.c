@@ -98,7 +98,7 @@ open_ids(const struct risk *r, uint8_t scope, uint32_t id, uint64_t *ids)
 	int n = 0;
 
 	for (uint32_t s = 0; s < r->max_orders; s++)
-		if (r->orders[s].leaves > 0 && in_scope(&r->orders[s], scope, id))
+		if (r->orders[s].live && in_scope(&r->orders[s], scope, id))
 			ids[n++] = r->orders[s].id;
 	return n;
 }

@@ -104,11 +104,18 @@ class Risk:
         if rc != 0:
             raise ValueError(what)
 
-    def fill(self, id: int, qty: int, price: int):
-        self._ok(lib.risk_fill(self._risk, id, qty, price), f"fill of {qty} for {id} refused")
+    def fill(self, id: int, qty: int, price: int, open: int):
+        """qty of order id traded at price, with open still open in matching."""
+        self._ok(lib.risk_fill(self._risk, id, qty, price, open),
+                 f"fill of {qty} for {id} refused")
 
-    def cancel(self, id: int, qty: int):
-        self._ok(lib.risk_cancel(self._risk, id, qty), f"cancel of {qty} for {id} refused")
+    def cancel(self, id: int, qty: int, open: int):
+        self._ok(lib.risk_cancel(self._risk, id, qty, open),
+                 f"cancel of {qty} for {id} refused")
+
+    def settle(self, id: int, price: int, open: int):
+        """Matching's answer to a replace: order id has open (> 0) open at price."""
+        self._ok(lib.risk_settle(self._risk, id, price, open), f"settle of {id} refused")
 
     def trade(self, instrument: int, price: int):
         self._ok(lib.risk_trade(self._risk, instrument, price), "trade refused")

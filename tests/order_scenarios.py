@@ -190,6 +190,30 @@ def disconnect():
     return out
 
 
+def replace_race():
+    """Alpha's buy that takes all of beta's resting 100 and a replace of it
+    down to 1 share, in one datagram: risk judges both before the fills of
+    100 come back from matching."""
+    with OrderClient(SERVER, 'ALPHA1', 'secret') as alpha, \
+            OrderClient(SERVER, 'BETA1', 'secret', first_user_ref_num=50) as beta:
+        alpha.login()
+        beta.login()
+        beta.enter('S', 100, 'COLOB', 25 * DOLLAR)
+        responses(beta, 1)
+        enter = ORDERS.encode('O', user_ref_num=6500, side='B', quantity=100, symbol='COLOB',
+                              price=25 * DOLLAR, time_in_force='0', display='Y',
+                              capacity='A', intermarket_sweep='N', cross_type='N',
+                              cl_ord_id='race', appendage={})
+        replace = ORDERS.encode('U', orig_user_ref_num=6500, user_ref_num=6501, quantity=1,
+                                price=25 * DOLLAR, time_in_force='0', display='Y',
+                                intermarket_sweep='N', cl_ord_id='race', appendage={})
+        alpha._send(*(CLIENT_PACKETS.encode('U', payload=m) for m in (enter, replace)))
+        out = {'alpha': responses(alpha, 3), 'beta': responses(beta, 1)}
+        alpha.logout()
+        beta.logout()
+    return out
+
+
 def rest(first_ref):
     """An order left resting by a session that logs out (no cancel-on-disconnect)."""
     with OrderClient(SERVER, 'BETA1', 'secret', first_user_ref_num=int(first_ref)) as beta:

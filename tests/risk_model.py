@@ -24,10 +24,13 @@ A market order is judged at a protection price, the worst it may trade at:
 with a collar its bound on the order's side (a buy the top, a sell the
 bottom but at least 1), else the reference; no reference, no market order.
 An accepted order is open: its notional (buys) and qty are reserved, a
-market order's at its protection price. A fill moves position and net
-bought notional (at the trade price) and releases the reservation at the
-order's own price; a cancel only releases. A trade price becomes the collar
-reference of instruments that ask for the last trade.
+market order's at its protection price. Matching reports each fill and
+cancel with what it still has open of the order. A fill always moves
+position and net bought notional (at the trade price); a cancel does not.
+Either releases the reservation at the order's own price, by its qty but
+never below nothing reserved; when matching has nothing open, the order is
+gone and so is all it reserved. A trade price becomes the collar reference
+of instruments that ask for the last trade.
 Collar: the band is the narrower of price * bp / 10000 (rounded down) and
 ticks * tick size (0 turns either off); no band or no reference, no collar.
 
@@ -37,7 +40,9 @@ the kill switches and disconnect of the order's session and account, the
 message throttle; then the order is judged from restricted on as a new one
 would be with the old one gone, except for the limits on how many orders
 are open. Accepted, the order is at its new price and qty; refused, it is
-as it was.
+as it was. Matching answers a replace later with what it then has open of
+the order (at least 1) and at what price (settle): that is what is
+reserved from then on.
 """
 from __future__ import annotations
 
@@ -301,19 +306,19 @@ class ModelRisk:
         return "ok" if self.msgs[session].take(sl.msg_interval_ns, sl.msg_burst,
                                                time_ns) else "message_rate"
 
-    def _take(self, id, qty) -> Open | None:
+    def _take(self, id, qty, open_) -> Open | None:
         o = self.orders.get(id)
-        if o is None or not 0 < qty <= o.leaves:
+        if o is None or qty <= 0:
             return None
-        o.leaves -= qty
-        if o.leaves == 0:
+        o.leaves = max(o.leaves - qty, 0)
+        if open_ == 0:
             del self.orders[id]
         return o
 
-    def fill(self, id, qty, price) -> bool:
+    def fill(self, id, qty, price, open_) -> bool:
         if price <= 0:
             return False
-        o = self._take(id, qty)
+        o = self._take(id, qty, open_)
         if o is None:
             return False
         sign = 1 if o.side == BUY else -1
@@ -323,8 +328,15 @@ class ModelRisk:
         self.last_trade[o.instrument] = price
         return True
 
-    def cancel(self, id, qty) -> bool:
-        return self._take(id, qty) is not None
+    def cancel(self, id, qty, open_) -> bool:
+        return self._take(id, qty, open_) is not None
+
+    def settle(self, id, price, open_) -> bool:
+        o = self.orders.get(id)
+        if o is None or open_ <= 0 or price <= 0:
+            return False
+        o.price, o.leaves = price, open_
+        return True
 
     def trade(self, instrument, price):
         self.last_trade[instrument] = price

@@ -147,6 +147,20 @@ def test_a_silent_session_loses_its_orders(appliance):
             canceled["user_ref_num"]) == ("C", "D", 7, rested["user_ref_num"])
 
 
+def test_fills_racing_a_replace_count_in_the_position(appliance):
+    def alpha_in_colob():
+        return json.loads(colo("risk", "show", appliance.config, "alpha", "--symbol", "COLOB",
+                               "--json").stdout)
+    before = alpha_in_colob()
+    out = scenario("replace_race")
+    assert [(r["type"], r.get("quantity"), r.get("reason")) for r in out["alpha"]] == [
+        ("A", 100, None), ("E", 100, None), ("J", None, 8)]  # the replace: not_resting
+    after = alpha_in_colob()
+    assert int(after["position"]) == int(before["position"]) + 100
+    assert (after["open_buy_qty"], after["open_orders"]) == (before["open_buy_qty"],
+                                                             before["open_orders"])
+
+
 def test_operator_sees_the_book_and_risk_and_kills_an_account(appliance):
     out = scenario("rest", 100)
     [rested] = out["rested"]

@@ -1,6 +1,6 @@
 """The C pre-trade risk checks against the Python model (tests/risk_model.py):
 hypothesis-generated sequences of orders (limit and market), replaces,
-fills, cancels, messages, limit swaps, kill switches, halts and disconnects
+fills, cancels, matching's answers to replaces, messages, limit swaps, kill switches, halts and disconnects
 with time passing must give the same verdicts and state; then the named edge
 cases, written out by hand."""
 from __future__ import annotations
@@ -86,7 +86,7 @@ class Pair:
         assert c_result == py_result, (kind, args)
 
     def c_call(self, kind, *args):
-        if kind in ("fill", "cancel"):
+        if kind in ("fill", "cancel", "settle"):
             try:
                 getattr(self.c, kind)(*args)
                 return True
@@ -132,10 +132,16 @@ def random_event(rnd: random.Random, pair: Pair, now: int) -> tuple:
     if roll < 0.75 and open_ids:
         id_ = rnd.choice(open_ids) if rnd.random() < 0.95 else rnd.randrange(50)
         leaves = pair.py.orders[id_].leaves if id_ in pair.py.orders else 5
-        qty = rnd.choice([leaves, rnd.randint(1, leaves), leaves + 1])
-        if rnd.random() < 0.6:
-            return ("fill", id_, qty, 1000 + rnd.randint(-40, 40))
-        return ("cancel", id_, qty)
+        qty = rnd.choice([leaves, rnd.randint(1, max(leaves, 1)), leaves + 1, leaves + 30])
+        # What matching still has open: mostly the rest, but a replace on
+        # its way may have cut what risk holds below it.
+        open_ = rnd.choice([max(leaves - qty, 0)] * 3 + [0, rnd.randint(0, 150)])
+        kind = rnd.random()
+        if kind < 0.15:
+            return ("settle", id_, random_price(rnd), rnd.choice([leaves, qty, open_]))
+        if kind < 0.6:
+            return ("fill", id_, qty, 1000 + rnd.randint(-40, 40), open_)
+        return ("cancel", id_, qty, open_)
     if roll < 0.85:
         return ("message", rnd.randrange(sessions), now)
     if roll < 0.88:
@@ -258,7 +264,7 @@ def test_short_selling_allowed_or_not():
     r = risk()  # short selling is off unless allowed
     assert sell(r, 1) == "short_sell"
     assert buy(r, 2, qty=30) == "ok"
-    r.fill(2, 30, 100)
+    r.fill(2, 30, 100, 0)
     assert sell(r, 3, qty=20) == "ok"
     assert sell(r, 4, qty=20) == "short_sell"   # 20 of the 30 held are already offered
     assert sell(r, 4, qty=10) == "ok"
@@ -272,7 +278,7 @@ def test_long_position_limit_counts_open_buys_and_fills():
     r = risk(position={"max_long": 25})
     assert buy(r, 1, qty=20) == "ok"
     assert buy(r, 2, qty=10) == "position_limit"
-    r.fill(1, 20, 100)
+    r.fill(1, 20, 100, 0)
     assert buy(r, 2, qty=5) == "ok"
     assert r.position(0, 0) == {"position": 20, "open_buy_qty": 5, "open_sell_qty": 0}
 
@@ -282,11 +288,11 @@ def test_reservation_released_on_cancel_and_fill():
     assert buy(r, 1, price=100, qty=10) == "ok"
     assert r.account(0)["open_buy_notional"] == 1000
     assert buy(r, 2, price=1, qty=1) == "credit"
-    r.cancel(1, 4)
+    r.cancel(1, 4, 6)
     assert r.account(0)["open_buy_notional"] == 600
     assert buy(r, 2, price=100, qty=4) == "ok"
     # A fill below the limit releases at the limit, spends at the trade price.
-    r.fill(1, 6, 90)
+    r.fill(1, 6, 90, 0)
     assert r.account(0) == {"open_buy_notional": 400, "net_bought": 540, "open_orders": 1,
                             "killed": 0}
     assert buy(r, 3, price=60, qty=1) == "ok"
@@ -294,7 +300,7 @@ def test_reservation_released_on_cancel_and_fill():
     assert r.open_orders() == 2
     # Selling what was bought gives the credit back.
     assert sell(r, 5, price=100, qty=6) == "ok"
-    r.fill(5, 6, 100)
+    r.fill(5, 6, 100, 0)
     assert r.account(0)["net_bought"] == -60
     assert buy(r, 4, price=1, qty=1) == "ok"
 
@@ -302,14 +308,17 @@ def test_reservation_released_on_cancel_and_fill():
 def test_fill_and_cancel_of_what_is_not_open_refused():
     r = risk()
     assert buy(r, 1) == "ok"
-    for call in (lambda: r.fill(1, 11, 100), lambda: r.cancel(1, 11),
-                 lambda: r.fill(2, 1, 100), lambda: r.cancel(1, 0),
-                 lambda: r.fill(1, 1, 0)):
+    for call in (lambda: r.fill(2, 1, 100, 0), lambda: r.cancel(1, 0, 10),
+                 lambda: r.fill(1, 1, 0, 9), lambda: r.settle(2, 100, 10),
+                 lambda: r.settle(1, 0, 10), lambda: r.settle(1, 100, 0)):
         with pytest.raises(ValueError):
             call()
-    r.fill(1, 10, 100)
+    r.fill(1, 4, 100, 6)
+    assert r.open_orders() == 1
+    r.fill(1, 6, 100, 0)                            # matching has nothing left open
+    assert r.open_orders() == 0
     with pytest.raises(ValueError):
-        r.cancel(1, 1)
+        r.cancel(1, 1, 0)
     assert buy(r, 1) == "ok"  # a finished id may come back
 
 
@@ -349,7 +358,7 @@ def test_kill_switch_each_level(scope, id, hit, spared):
     for i, where in enumerate(spared):
         assert buy(r, 20 + i, **where) == "ok"
     for order in hit:  # the caller cancels them; reservations go
-        r.cancel(order, 10)
+        r.cancel(order, 10, 0)
     assert r.kill(scope, id, on=False) == []
     assert buy(r, 10, account=id, session=id) == "ok"
 
@@ -394,7 +403,7 @@ def test_collar_by_percent_ticks_and_last_trade():
     assert buy(r, 1, price=1020) == "ok" and buy(r, 2, price=1025) == "price_collar"
     r.trade(0, 1200)                        # the last trade is now the reference
     assert buy(r, 3, price=1220) == "ok" and buy(r, 4, price=1020) == "price_collar"
-    r.fill(1, 10, 1000)                     # so is a fill's price
+    r.fill(1, 10, 1000, 0)                  # so is a fill's price
     assert buy(r, 4, price=1020) == "ok"
 
 
@@ -428,7 +437,7 @@ def test_replace_up_and_down_keeps_or_fails_credit():
     assert r.replace(1, 100, 9) == "credit"         # 900 + the other's 200
     assert r.replace(1, 114, 7) == "ok"             # up in price, down in qty: 798
     assert r.account(0)["open_buy_notional"] == 998
-    r.fill(1, 7, 100)                               # released at the new price
+    r.fill(1, 7, 100, 0)                            # released at the new price
     assert r.account(0) == {"open_buy_notional": 200, "net_bought": 700, "open_orders": 1,
                             "killed": 0}
 
@@ -451,9 +460,7 @@ def test_refused_replace_changes_nothing():
     r.disconnect(0)
     assert r.replace(1, 100, 20) == "disconnected"
     assert (r.account(0), r.position(0, 0), r.open_orders()) == before
-    with pytest.raises(ValueError):
-        r.cancel(1, 11)                             # still 10 open, at 100
-    r.cancel(1, 10)
+    r.cancel(1, 10, 0)
     assert r.account(0)["open_buy_notional"] == 0 and r.open_orders() == 0
 
 
@@ -468,6 +475,43 @@ def test_replace_over_position_limit():
     assert r.replace(3, 100, 16) == "position_limit"
     assert r.replace(3, 100, 15) == "ok"
     assert r.position(0, 0)["open_sell_qty"] == 15
+
+
+def test_fills_decided_before_a_replace_book_the_position():
+    """Enter buy 100 that crosses and a replace to 1 in one datagram: risk
+    judges both before matching's fills of all 100 come back. The fills book
+    position and notional all the same, the reservation stops at nothing, and
+    the order closes when matching has none of it open."""
+    r = risk(account={"credit_limit": 15_000}, position={"max_long": 150})
+    assert buy(r, 1, price=100, qty=100) == "ok"
+    assert r.replace(1, 100, 1) == "ok"
+    r.fill(1, 60, 100, 40)
+    assert r.position(0, 0) == {"position": 60, "open_buy_qty": 0, "open_sell_qty": 0}
+    assert r.open_orders() == 1                     # matching has 40 of it still
+    r.fill(1, 40, 100, 0)
+    assert r.position(0, 0) == {"position": 100, "open_buy_qty": 0, "open_sell_qty": 0}
+    assert r.account(0) == {"open_buy_notional": 0, "net_bought": 10_000, "open_orders": 0,
+                            "killed": 0}
+    assert buy(r, 2, price=100, qty=51) == "credit"   # the 100 bought count
+    assert buy(r, 2, price=90, qty=51) == "position_limit"
+    assert buy(r, 2, price=100, qty=50) == "ok"
+
+
+def test_replace_settles_to_what_matching_has_open():
+    """A replace to 50 judged while a fill of 30 of the old 100 is on its way:
+    the fill takes its 30 off the 50, then matching's answer (50 open at the
+    new price) is what stays reserved."""
+    r = risk()
+    assert buy(r, 1, price=100, qty=100) == "ok"
+    assert r.replace(1, 101, 50) == "ok"
+    r.fill(1, 30, 100, 70)
+    assert r.position(0, 0) == {"position": 30, "open_buy_qty": 20, "open_sell_qty": 0}
+    r.settle(1, 101, 50)
+    assert r.position(0, 0) == {"position": 30, "open_buy_qty": 50, "open_sell_qty": 0}
+    assert r.account(0)["open_buy_notional"] == 5050
+    r.fill(1, 50, 101, 0)
+    assert r.account(0) == {"open_buy_notional": 0, "net_bought": 8050, "open_orders": 0,
+                            "killed": 0}
 
 
 def test_replace_is_a_message_not_a_new_order():
@@ -489,9 +533,9 @@ def test_market_buy_reserved_at_collar_high():
              account={"short_sell": 1})
     assert buy(r, 1, price=0, qty=10) == "ok"       # off no tick: there is no price
     assert r.account(0)["open_buy_notional"] == 10500
-    r.fill(1, 4, 1000)
+    r.fill(1, 4, 1000, 6)
     assert r.account(0)["open_buy_notional"] == 6300
-    r.cancel(1, 6)
+    r.cancel(1, 6, 0)
     assert r.account(0) == {"open_buy_notional": 0, "net_bought": 4000, "open_orders": 0,
                             "killed": 0}
     r2 = risk(instrument={"ref_price": 1000, "collar_bp": 500},
@@ -524,5 +568,5 @@ def test_market_order_with_reference_but_no_collar():
     r.trade(0, 600)
     assert buy(r, 3, price=0, qty=1) == "ok"
     assert r.account(0)["open_buy_notional"] == 5600
-    r.fill(1, 10, 550)
+    r.fill(1, 10, 550, 0)
     assert r.account(0)["open_buy_notional"] == 600

@@ -513,11 +513,18 @@ int risk_check_order(struct risk *r, const struct risk_order *o);
 /* Any other message of a session (a cancel, say): the message throttle. */
 int risk_check_message(struct risk *r, uint32_t session, uint64_t time_ns);
 
-/* From matching: qty of an open order traded at price, or cancelled;
- * reservations released, position and net bought updated. 0, or -1 for an
- * unknown id or qty above what is open. */
-int risk_fill(struct risk *r, uint64_t id, uint32_t qty, int64_t price);
-int risk_cancel(struct risk *r, uint64_t id, uint32_t qty);
+/* From matching: qty of an open order traded at price, or cancelled, and
+ * `open` of it left there. A fill always moves position and net bought; the
+ * reservation loses qty but never goes below 0 (a replace judged while fills
+ * of the old order were on their way cut it already); at open 0 the order
+ * closes and the rest of its reservation goes. 0, or -1 for an unknown id
+ * or qty 0. */
+int risk_fill(struct risk *r, uint64_t id, uint32_t qty, int64_t price, uint32_t open);
+int risk_cancel(struct risk *r, uint64_t id, uint32_t qty, uint32_t open);
+/* From matching, answering a replace: it has `open` of the order open at
+ * price, and that is what is reserved from now on. 0, or -1 for an unknown
+ * id, open 0 or price <= 0. */
+int risk_settle(struct risk *r, uint64_t id, int64_t price, uint32_t open);
 /* A replace of open order id: the new limit price (> 0) and total open qty.
  * A message of its session, judged as a new order would be with the old
  * one gone (no order throttle, id or open order count): RISK_OK and its
