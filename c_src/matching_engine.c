@@ -288,6 +288,18 @@ order_of(const struct match_book *b, uint32_t slot, int64_t price, uint32_t qty)
 				    .stp_by_group = m->stp_by_group};
 }
 
+/* A modify of a resting order refused: the report says what still rests
+ * (risk moved its reservation when it passed the replace). */
+static void
+refuse_modify(struct match_call *c, uint32_t slot, uint8_t reason)
+{
+	const struct match_resting *m = &c->b->orders[slot];
+	struct match_report *r = report(c, MATCH_MODIFY_REJECTED, reason, m->id, m->side);
+
+	r->price = c->b->levels[m->level].price;
+	r->leaves = m->leaves;
+}
+
 static void
 modify(struct match_call *c, uint64_t id, int64_t price, uint32_t qty)
 {
@@ -301,7 +313,7 @@ modify(struct match_call *c, uint64_t id, int64_t price, uint32_t qty)
 	struct match_resting *m = &b->orders[slot];
 	struct match_order o = order_of(b, slot, price, qty);
 	if (qty == 0) {
-		report(c, MATCH_MODIFY_REJECTED, MATCH_REASON_INVALID, id, m->side);
+		refuse_modify(c, slot, MATCH_REASON_INVALID);
 		return;
 	}
 	if (price == b->levels[m->level].price && qty <= m->leaves) {
@@ -310,7 +322,7 @@ modify(struct match_call *c, uint64_t id, int64_t price, uint32_t qty)
 		return;
 	}
 	if (m->post_only && would_take(b, m->side, price)) {
-		report(c, MATCH_MODIFY_REJECTED, MATCH_REASON_POST_ONLY, id, m->side);
+		refuse_modify(c, slot, MATCH_REASON_POST_ONLY);
 		return;
 	}
 	match_book_take(b, slot, m->leaves); /* cancel and re-enter */

@@ -123,6 +123,9 @@ report_follow(struct order_risk_stage *rs, const struct order_report *rep)
 		risk_cancel(rs->risk, r->id, r->qty, r->leaves);
 		break;
 	case MATCH_MODIFIED:
+	case MATCH_MODIFY_REJECTED:
+		/* What rests now, replaced or as before the replace (a not-resting
+		 * refusal names an order its last report has closed: no-op). */
 		risk_settle(rs->risk, r->id, r->price, r->leaves);
 		break;
 	}

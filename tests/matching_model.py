@@ -17,7 +17,9 @@ The rules:
   resting order to meet is its own account's; by group, only when it is also
   of the same group. Other accounts always trade, whatever their group.
 - Modify: same price and no more qty keeps priority; anything else removes
-  the order and enters it again as a taker with its new price and qty.
+  the order and enters it again as a taker with its new price and qty. A
+  modify refused for qty 0 or post-only reports the price and leaves the
+  order still rests with.
 - Mass cancel and end of day walk bids then asks, best price first, oldest
   first.
 """
@@ -240,9 +242,10 @@ class ModelBook:
             self.out.append(report("modify_rejected", id_, 0, reason="not_resting",
                                    time_ns=time_ns))
             return self.out
+        # Refused, the order rests as it was, and the report says how.
+        refused = {"price": o.price, "leaves": o.leaves, "time_ns": time_ns}
         if qty <= 0:
-            self.out.append(report("modify_rejected", id_, o.side, reason="invalid",
-                                   time_ns=time_ns))
+            self.out.append(report("modify_rejected", id_, o.side, reason="invalid", **refused))
             return self.out
         modified = report("modified", id_, o.side, price=price, qty=qty, leaves=qty,
                           time_ns=time_ns)
@@ -252,7 +255,7 @@ class ModelBook:
             return self.out
         if o.post_only and self._would_take(o.side, price):
             self.out.append(report("modify_rejected", id_, o.side, reason="post_only",
-                                   time_ns=time_ns))
+                                   **refused))
             return self.out
         self._take(o, o.leaves)
         self.out.append(modified)

@@ -214,6 +214,33 @@ def replace_race():
     return out
 
 
+def post_only_replace():
+    """Alpha's post-only bid replaced to a price that would take beta's offer:
+    matching refuses it. Both orders are left resting."""
+    with OrderClient(SERVER, 'ALPHA1', 'secret', first_user_ref_num=6600) as alpha, \
+            OrderClient(SERVER, 'BETA1', 'secret', first_user_ref_num=60) as beta:
+        alpha.login()
+        beta.login()
+        beta.enter('S', 10, 'COLOB', 26 * DOLLAR)
+        responses(beta, 1)
+        bid = alpha.enter('B', 10, 'COLOB', 24 * DOLLAR, post_only='Y')
+        responses(alpha, 1)
+        alpha.replace(bid, 20, 26 * DOLLAR)
+        out = {'replace': responses(alpha, 1)}
+        alpha.logout()
+        beta.logout()
+    return out
+
+
+def mass_cancel(username, first_ref):
+    with OrderClient(SERVER, username, 'secret', first_user_ref_num=int(first_ref)) as client:
+        client.login()
+        client.mass_cancel()
+        out = {'canceled': client.receive(timeout=1.0)}
+        client.logout()
+    return out
+
+
 def rest(first_ref):
     """An order left resting by a session that logs out (no cancel-on-disconnect)."""
     with OrderClient(SERVER, 'BETA1', 'secret', first_user_ref_num=int(first_ref)) as beta:

@@ -150,7 +150,9 @@ def test_post_only_rejected_when_it_would_take():
     r = b.submit(2, BUY, 100, 1, post_only=True)
     assert [(x.type, x.reason) for x in r] == [("rejected", "post_only")]
     assert b.submit(3, BUY, 99, 1, post_only=True)[0].type == "accepted"
-    assert b.modify(3, 100, 1)[0][:2] == ("modify_rejected", "post_only")
+    refused = b.modify(3, 100, 2)[0]
+    assert (refused.type, refused.reason, refused.price, refused.leaves) == (
+        "modify_rejected", "post_only", 99, 1)  # as it still rests
     assert b.best(BUY) == (99, 1)
 
 

@@ -147,18 +147,31 @@ def test_a_silent_session_loses_its_orders(appliance):
             canceled["user_ref_num"]) == ("C", "D", 7, rested["user_ref_num"])
 
 
+def alpha_in_colob(appliance) -> dict:
+    return json.loads(colo("risk", "show", appliance.config, "alpha", "--symbol", "COLOB",
+                           "--json").stdout)
+
+
 def test_fills_racing_a_replace_count_in_the_position(appliance):
-    def alpha_in_colob():
-        return json.loads(colo("risk", "show", appliance.config, "alpha", "--symbol", "COLOB",
-                               "--json").stdout)
-    before = alpha_in_colob()
+    before = alpha_in_colob(appliance)
     out = scenario("replace_race")
     assert [(r["type"], r.get("quantity"), r.get("reason")) for r in out["alpha"]] == [
         ("A", 100, None), ("E", 100, None), ("J", None, 8)]  # the replace: not_resting
-    after = alpha_in_colob()
+    after = alpha_in_colob(appliance)
     assert int(after["position"]) == int(before["position"]) + 100
     assert (after["open_buy_qty"], after["open_orders"]) == (before["open_buy_qty"],
                                                              before["open_orders"])
+
+
+def test_a_replace_matching_refuses_leaves_the_reservation_as_it_was(appliance):
+    before = alpha_in_colob(appliance)
+    out = scenario("post_only_replace")
+    assert [(r["type"], r["reason"]) for r in out["replace"]] == [("J", 6)]  # post_only
+    after = alpha_in_colob(appliance)
+    assert after["open_buy_qty"] == before["open_buy_qty"] + 10  # the bid: 10 at $24
+    assert float(after["open_buy_notional"]) == float(before["open_buy_notional"]) + 240
+    for username, ref in (("ALPHA1", 6700), ("BETA1", 70)):
+        assert len(scenario("mass_cancel", username, ref)["canceled"]) == 1
 
 
 def test_operator_sees_the_book_and_risk_and_kills_an_account(appliance):

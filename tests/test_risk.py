@@ -514,6 +514,20 @@ def test_replace_settles_to_what_matching_has_open():
                             "killed": 0}
 
 
+def test_replace_refused_by_matching_puts_the_reservation_back():
+    """A post-only bid of 10 at 100 replaced to 19 at 105: risk passes it and
+    moves the reservation; matching refuses it (it would take) and reports
+    the order resting as before, which is what risk reserves again."""
+    r = risk(account={"credit_limit": 2000})
+    assert buy(r, 1, price=100, qty=10) == "ok"
+    assert r.replace(1, 105, 19) == "ok"
+    assert buy(r, 2, price=100, qty=1) == "credit"
+    r.settle(1, 100, 10)                            # MODIFY_REJECTED post_only: 10 at 100
+    assert r.account(0)["open_buy_notional"] == 1000
+    assert r.position(0, 0)["open_buy_qty"] == 10
+    assert buy(r, 2, price=100, qty=10) == "ok"
+
+
 def test_replace_is_a_message_not_a_new_order():
     r = risk(account={"max_open_orders": 1},
              session={"msg_interval_ns": 1000, "msg_burst": 2,

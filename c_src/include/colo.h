@@ -267,7 +267,7 @@ enum match_report_type {
 	MATCH_CANCELLED,           /* qty taken off; leaves > 0 after an STP decrement */
 	MATCH_MODIFIED,            /* price and qty (= leaves) now; priority_kept */
 	MATCH_CANCEL_REJECTED,
-	MATCH_MODIFY_REJECTED,
+	MATCH_MODIFY_REJECTED,     /* of a resting order: its price and leaves, unchanged */
 	MATCH_REPORT_TYPE_N
 };
 
