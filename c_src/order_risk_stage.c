@@ -72,6 +72,13 @@ judge(struct order_risk_stage *rs, const struct order_request *rq)
 	}
 }
 
+/* A kill's or a disconnect's cancels not yet all sent: the list is in use. */
+static int
+cancels_pending(const struct order_risk_stage *rs)
+{
+	return rs->next_cancel < rs->n_cancels;
+}
+
 /* Sessions coming and going: no answer to send. */
 static void
 session_event(struct order_risk_stage *rs, const struct order_request *rq)
@@ -193,8 +200,7 @@ risk_poll(void *arg, uint64_t now)
 	int work = cancels_send(rs, now);
 
 	/* A new kill waits until the last one's cancels are out. */
-	struct order_control *c = rs->next_cancel == rs->n_cancels ?
-				  mailbox_take(&rs->mailbox) : NULL;
+	struct order_control *c = !cancels_pending(rs) ? mailbox_take(&rs->mailbox) : NULL;
 	if (c != NULL) {
 		c->result = control_apply(rs, c);
 		mailbox_done(&rs->mailbox);
@@ -209,13 +215,17 @@ risk_poll(void *arg, uint64_t now)
 		report_follow(rs, &reps[i]);
 	rte_ring_enqueue_burst_elem(rs->reports_out, reps, sizeof(reps[0]), n, NULL);
 	work += (int)n;
-	/* Each request goes on to matching or back to the gateway. */
-	n = rte_ring_dequeue_burst_elem(rs->requests_in, rqs, sizeof(rqs[0]),
-					min(ORDER_BURST, min(room(rs->requests_out),
-								  room(rs->reports_out))), NULL);
-	for (unsigned i = 0; i < n; i++)
-		request_handle(rs, &rqs[i]);
-	return work + (int)n;
+	/* Each request goes on to matching or back to the gateway. A disconnect,
+	 * like a kill, waits (in the ring, with what follows it) until the
+	 * cancels before it are out: its list would take their place. */
+	n = rte_ring_dequeue_burst_elem_start(rs->requests_in, rqs, sizeof(rqs[0]),
+					      min(ORDER_BURST, min(room(rs->requests_out),
+								   room(rs->reports_out))), NULL);
+	unsigned taken = 0;
+	while (taken < n && !(rqs[taken].kind == ORDER_REQ_DISCONNECT && cancels_pending(rs)))
+		request_handle(rs, &rqs[taken++]);
+	rte_ring_dequeue_elem_finish(rs->requests_in, taken);
+	return work + (int)taken;
 }
 
 struct order_risk_stage *

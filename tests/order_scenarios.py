@@ -173,20 +173,27 @@ def fuzz(seed, count):
 
 
 def disconnect():
-    """A session that goes silent loses its resting orders (reason D); the
-    cancel waits in its history for the next login."""
-    out = {}
+    """Sessions that go silent lose their resting orders (reason D); the
+    cancels wait in their histories for the next login. Alpha and beta fall
+    silent together, so they time out in the same check of the gateway."""
     alpha = OrderClient(SERVER, 'ALPHA1', 'secret', first_user_ref_num=5000)
+    beta = OrderClient(SERVER, 'BETA1', 'secret', first_user_ref_num=30)
     alpha.login()
+    beta.login()
     alpha.enter('B', 7, 'COLOB', 24 * DOLLAR)
-    out['rested'] = responses(alpha, 1)
-    next_seq = alpha.next_seq
+    beta.enter('S', 9, 'COLOB', 27 * DOLLAR)
+    out = {'rested': responses(alpha, 1) + responses(beta, 1), 'after': []}
+    next_seqs = alpha.next_seq, beta.next_seq
+    alpha.heartbeat()                               # the last word of each, at once
+    beta.heartbeat()
     alpha.close()
+    beta.close()
     time.sleep(4.5)                                 # timeout_s 3, no heartbeats
-    with OrderClient(SERVER, 'ALPHA1', 'secret', first_user_ref_num=6000) as again:
-        again.login(sequence=next_seq)
-        out['after'] = responses(again, 1)
-        again.logout()
+    for (username, ref), next_seq in zip((('ALPHA1', 6000), ('BETA1', 40)), next_seqs):
+        with OrderClient(SERVER, username, 'secret', first_user_ref_num=ref) as again:
+            again.login(sequence=next_seq)
+            out['after'] += responses(again, 1)
+            again.logout()
     return out
 
 
