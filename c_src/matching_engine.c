@@ -53,20 +53,12 @@ rests(const struct match_order *o)
 	return o->type == MATCH_LIMIT && (o->tif == MATCH_DAY || o->tif == MATCH_GTC);
 }
 
-/* The price its reports show: market orders have none. */
+/* The price its reports show: market orders have none (their price is the
+ * protection risk judged them at). */
 static int64_t
 shown_price(const struct match_order *o)
 {
 	return o->type == MATCH_LIMIT ? o->price : 0;
-}
-
-/* The price a taker may trade down (or up) to. */
-static int64_t
-limit_of(const struct match_order *o)
-{
-	if (o->type == MATCH_LIMIT)
-		return o->price;
-	return o->side == MATCH_BUY ? INT64_MAX : INT64_MIN;
 }
 
 /* Self trades are an account's: another account never counts as the same
@@ -129,11 +121,10 @@ match_taker(struct match_call *c, const struct match_order *t, uint32_t left)
 {
 	struct match_book *b = c->b;
 	const struct match_side_levels *opposite = &b->sides[!t->side];
-	int64_t limit = limit_of(t);
 
 	while (left > 0 && opposite->best != MATCH_NONE) {
 		const struct match_level *lv = &b->levels[opposite->best];
-		if (!match_crosses(t->side, limit, lv->price))
+		if (!match_crosses(t->side, t->price, lv->price))
 			break;
 		uint32_t slot = lv->head;
 		if (t->stp != MATCH_STP_NONE && same_owner(t, &b->orders[slot]))
@@ -150,13 +141,12 @@ match_taker(struct match_call *c, const struct match_order *t, uint32_t left)
 static uint32_t
 tradable(const struct match_book *b, const struct match_order *t, uint32_t need)
 {
-	int64_t limit = limit_of(t);
 	uint32_t left = t->qty, traded = 0;
 
 	for (uint32_t l = b->sides[!t->side].best; l != MATCH_NONE && left > 0 && traded < need;
 	     l = b->levels[l].worse) {
 		const struct match_level *lv = &b->levels[l];
-		if (!match_crosses(t->side, limit, lv->price))
+		if (!match_crosses(t->side, t->price, lv->price))
 			break;
 		if (t->stp == MATCH_STP_NONE) {
 			uint32_t qty = lv->qty < left ? (uint32_t)lv->qty : left;

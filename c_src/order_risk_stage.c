@@ -52,9 +52,9 @@ refusal(const struct order_request *rq, int reason)
 }
 
 static int
-judge(struct order_risk_stage *rs, const struct order_request *rq)
+judge(struct order_risk_stage *rs, struct order_request *rq)
 {
-	const struct match_order *o = &rq->cmd.order;
+	struct match_order *o = &rq->cmd.order;
 
 	switch (rq->kind) {
 	case ORDER_REQ_NEW: {
@@ -63,7 +63,11 @@ judge(struct order_risk_stage *rs, const struct order_request *rq)
 			.price = o->type == MATCH_MARKET ? 0 : o->price, .qty = o->qty,
 			.account = o->account, .session = rq->session,
 			.instrument = rq->instrument, .side = o->side};
-		return risk_check_order(rs->risk, &ro);
+		int reason = risk_check_order(rs->risk, &ro);
+		/* A market order trades no worse than the price it was judged at. */
+		if (reason == RISK_OK && o->type == MATCH_MARKET)
+			o->price = risk_open_price(rs->risk, o->id);
+		return reason;
 	}
 	case ORDER_REQ_REPLACE:
 		return risk_replace(rs->risk, o->id, o->price, o->qty, rq->cmd.time_ns);

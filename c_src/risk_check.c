@@ -205,6 +205,14 @@ risk_check_order(struct risk *r, const struct risk_order *o)
 	return reason;
 }
 
+int64_t
+risk_open_price(const struct risk *r, uint64_t id)
+{
+	uint32_t slot = u64_hash_get(&r->by_id, id);
+
+	return slot == U64_HASH_EMPTY ? 0 : r->orders[slot].price;
+}
+
 /* The order is judged as new with its own reservation released; refused,
  * the reservation goes back as it was. */
 int

@@ -91,6 +91,11 @@ class Risk:
             "side": side, "price": price, "qty": qty, "time_ns": time_ns})
         return REASONS[lib.risk_check_order(self._risk, o)]
 
+    def open_price(self, id: int) -> int:
+        """What open order id is reserved at (a market order: its protection
+        price), 0 when not open."""
+        return lib.risk_open_price(self._risk, id)
+
     def message(self, session: int, time_ns: int = 0) -> str:
         return REASONS[lib.risk_check_message(self._risk, session, time_ns)]
 

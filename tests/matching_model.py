@@ -7,7 +7,8 @@ A report is a tuple in the order of dataplane.matching.Report:
 
 The rules:
 - Price-time priority; a trade prints at the resting order's price; each
-  fill names taker (id) and maker, in match order.
+  fill names taker (id) and maker, in match order. A market order trades
+  like an IOC limited to its price (its protection), but reports price 0.
 - A new order is rejected when invalid, its id is live, it could rest and
   the book is full, or it is post-only and would take (checked in that
   order). Otherwise it is accepted, then: FOK and IOC with a minimum are
@@ -72,8 +73,7 @@ class Taker:
         return self.price if self.type == LIMIT else 0
 
     def reaches(self, price):
-        if self.type == MARKET:
-            return True
+        """A market order's price is its protection: it trades no worse."""
         return price <= self.price if self.side == BUY else price >= self.price
 
 

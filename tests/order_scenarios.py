@@ -239,6 +239,26 @@ def post_only_replace():
     return out
 
 
+def market_protection():
+    """Beta offers 10 at $25 and 10 at $26 in COLOB (reference $25, no collar):
+    alpha's market buy of 20 is judged at $25, so that is as far as it goes."""
+    with OrderClient(SERVER, 'ALPHA1', 'secret', first_user_ref_num=6800) as alpha, \
+            OrderClient(SERVER, 'BETA1', 'secret', first_user_ref_num=80) as beta:
+        alpha.login()
+        beta.login()
+        beta.enter('S', 10, 'COLOB', 25 * DOLLAR)
+        beta.enter('S', 10, 'COLOB', 26 * DOLLAR)
+        responses(beta, 2)
+        alpha.enter('B', 20, 'COLOB', 0x7FFFFFFF, time_in_force='3')
+        out = {'market': responses(alpha, 3)}
+        responses(beta, 1)                          # the fill at $25
+        beta.mass_cancel()
+        out['left'] = responses(beta, 1)
+        alpha.logout()
+        beta.logout()
+    return out
+
+
 def mass_cancel(username, first_ref):
     with OrderClient(SERVER, username, 'secret', first_user_ref_num=int(first_ref)) as client:
         client.login()

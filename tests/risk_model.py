@@ -20,7 +20,8 @@ The rules, checked in this order; the first that fails is the verdict:
   limit; position + open buys + qty over max long;
 - sells: open sells + qty - position is what would be short: above 0 needs
   short selling allowed, and it may not exceed max short.
-A market order is judged at a protection price, the worst it may trade at:
+A market order is judged at a protection price, the worst it may trade at
+(matching takes it as the order's limit):
 with a collar its bound on the order's side (a buy the top, a sell the
 bottom but at least 1), else the reference; no reference, no market order.
 An accepted order is open: its notional (buys) and qty are reserved, a
@@ -298,6 +299,10 @@ class ModelRisk:
         if short > pl.max_short:
             return "position_limit"
         return "ok"
+
+    def open_price(self, id):
+        o = self.orders.get(id)
+        return o.price if o else 0
 
     def message(self, session, time_ns):
         if session >= self.limits.sizes[1]:

@@ -87,9 +87,13 @@ class MessageMaker:
         side = rnd.choice([BUY, SELL])
         tif = rnd.choice([DAY, DAY, GTC, GTC, GTC, IOC, FOK])
         self.submitted.append(rnd.randrange(self.n_ids))
-        msg = order(self.submitted[-1], side, 100 + rnd.randint(-6, 1) * (1 - 2 * side),
+        market = rnd.random() < 0.05
+        price = 100 + rnd.randint(-6, 1) * (1 - 2 * side)
+        if market and rnd.random() < 0.5:  # a protection beyond every price
+            price = 1 if side == SELL else 1000
+        msg = order(self.submitted[-1], side, price,
                     rnd.choice([0] + [rnd.randint(1, 25)] * 40),
-                    type=MARKET if rnd.random() < 0.05 else LIMIT, tif=tif,
+                    type=MARKET if market else LIMIT, tif=tif,
                     min_qty=rnd.choice([1, 5, 15, 30]) if rnd.random() < 0.05 + 0.5 * (
                         tif == IOC) else 0,
                     post_only=int(rnd.random() < 0.1 + 0.1 * (tif < IOC)),
@@ -271,13 +275,28 @@ def test_minimum_quantity():
 def test_market_never_rests_and_day_orders_end():
     b = MatchingBook()
     b.submit(1, SELL, 100, 2)
-    r = b.submit(2, BUY, 0, 5, type=MARKET, tif=GTC)
+    r = b.submit(2, BUY, 105, 5, type=MARKET, tif=GTC)
     assert [(x.type, x.qty) for x in r] == [("accepted", 5), ("fill", 2), ("cancelled", 3)]
     b.submit(3, BUY, 90, 1, tif=DAY)
     b.submit(4, BUY, 91, 1, tif=GTC)
     b.submit(5, SELL, 110, 1, tif=DAY)
     assert [(x.id, x.reason) for x in b.end_of_day()] == [(3, "end_of_day"), (5, "end_of_day")]
     assert b.live_orders() == 1 and b.best(BUY) == (91, 1)
+
+
+def test_market_order_trades_no_worse_than_its_protection_price():
+    """Risk judged the buy at 101 (its collar top, say): it takes 100 and
+    101, and its rest is cancelled rather than taking 102."""
+    b = MatchingBook()
+    for id, price in ((1, 100), (2, 101), (3, 102)):
+        b.submit(id, SELL, price, 5)
+    r = b.submit(9, BUY, 101, 12, type=MARKET, tif=IOC)
+    assert [(x.type, x.reason, x.price, x.qty) for x in r] == [
+        ("accepted", "none", 0, 12), ("fill", "none", 100, 5), ("fill", "none", 101, 5),
+        ("cancelled", "unfilled", 0, 2)]
+    assert b.best(SELL) == (102, 5) and b.live_orders() == 1
+    r = b.submit(10, BUY, 101, 6, type=MARKET, tif=FOK)  # a FOK counts within it too
+    assert [(x.type, x.reason) for x in r] == [("accepted", "none"), ("cancelled", "fok")]
 
 
 def test_book_full_and_mass_cancel():
@@ -350,5 +369,5 @@ def test_extreme_prices_keep_their_order():
     for i, price in enumerate([hi, hi - 1, lo + 3], start=10):
         b.submit(i, SELL, price, 1)
     assert b.best(BUY) == (lo + 2, 1) and b.best(SELL) == (lo + 3, 1)  # 2 traded at hi
-    r = b.submit(20, SELL, 0, 10, type=MARKET)
+    r = b.submit(20, SELL, lo, 10, type=MARKET)
     assert [x.price for x in r if x.type == "fill"] == [lo + 2, lo + 1, lo]

@@ -174,6 +174,14 @@ def test_a_replace_matching_refuses_leaves_the_reservation_as_it_was(appliance):
         assert len(scenario("mass_cancel", username, ref)["canceled"]) == 1
 
 
+def test_a_market_order_trades_no_worse_than_its_protection_price(appliance):
+    out = scenario("market_protection")
+    assert [(r["type"], r["quantity"], r.get("price"), r.get("reason"))
+            for r in out["market"]] == [("A", 20, 0x7FFFFFFF, None),
+                                        ("E", 10, 25 * DOLLAR, None), ("C", 10, None, "I")]
+    assert [(r["type"], r["quantity"]) for r in out["left"]] == [("C", 10)]  # the $26 offer
+
+
 def test_operator_sees_the_book_and_risk_and_kills_an_account(appliance):
     out = scenario("rest", 100)
     [rested] = out["rested"]

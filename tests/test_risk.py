@@ -101,6 +101,8 @@ class Pair:
             for i in range(instruments):
                 assert self.c.position(a, i) == self.py.position_of(a, i), (a, i)
         assert self.c.open_orders() == len(self.py.orders)
+        for id_ in self.py.orders:
+            assert self.c.open_price(id_) == self.py.open_price(id_), id_
 
 
 def random_price(rnd: random.Random) -> int:
@@ -547,6 +549,7 @@ def test_market_buy_reserved_at_collar_high():
              account={"short_sell": 1})
     assert buy(r, 1, price=0, qty=10) == "ok"       # off no tick: there is no price
     assert r.account(0)["open_buy_notional"] == 10500
+    assert r.open_price(1) == 1050                  # matching's limit for it
     r.fill(1, 4, 1000, 6)
     assert r.account(0)["open_buy_notional"] == 6300
     r.cancel(1, 6, 0)

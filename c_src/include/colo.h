@@ -231,7 +231,8 @@ uint64_t colo_order_bench_send(struct rte_mempool *mp, const uint8_t *frames,
 
 enum match_side { MATCH_BUY, MATCH_SELL };
 enum match_type { MATCH_LIMIT, MATCH_MARKET };
-/* Only limit DAY and GTC orders rest; market orders never do. */
+/* Only limit DAY and GTC orders rest; market orders never do, and trade like
+ * IOC orders limited to their price (the protection risk judged them at). */
 enum match_tif { MATCH_DAY, MATCH_GTC, MATCH_IOC, MATCH_FOK };
 /* Self-trade prevention, decided by the incoming order when it meets a
  * resting order of its own account (and, with stp_by_group, of its own
@@ -247,7 +248,7 @@ enum match_stp {
 
 struct match_order {
 	uint64_t id;               /* the caller's, unique among live orders */
-	int64_t price;             /* ticks; ignored for market orders */
+	int64_t price;             /* ticks; market orders: the worst they may trade at */
 	uint32_t qty;
 	uint32_t min_qty;          /* IOC only: trade at least this or nothing; 0 = none */
 	uint32_t account;
@@ -510,6 +511,9 @@ int risk_swap_limits(struct risk *r, const struct risk_limits *l);
  * judged and reserved at its protection price: a buy at the collar's top, a
  * sell at its bottom (at least 1); with no collar at the reference. */
 int risk_check_order(struct risk *r, const struct risk_order *o);
+/* The price open order id is reserved at (a market order's protection
+ * price, its limit in matching), or 0 when it is not open. */
+int64_t risk_open_price(const struct risk *r, uint64_t id);
 /* Any other message of a session (a cancel, say): the message throttle. */
 int risk_check_message(struct risk *r, uint32_t session, uint64_t time_ns);
 
