@@ -112,6 +112,8 @@ replaced(struct order_gateway *g, struct gateway_order *o, const struct order_re
 	resp.user_ref_num = rep->user_ref_num;
 	resp.quantity = rep->r.leaves;
 	resp.price = (uint64_t)rep->r.price;
+	if (rep->order_done)
+		resp.order_state = 'D';
 	memcpy(resp.cl_ord_id, o->replace_cl_ord_id, 14);
 	o->user_ref_num = rep->user_ref_num;
 	o->price = resp.price;
@@ -147,10 +149,14 @@ canceled(struct order_gateway *g, struct gateway_order *o, const struct order_re
 		gateway_order_free(g, (uint32_t)rep->r.id);
 }
 
-/* A refusal of the request itself: it named the order, or none. */
+/* A refusal of the request itself: it named the order, or none. A kill's
+ * or a disconnect's cancel that found the order already gone was no
+ * client's request: nothing to answer. */
 static void
 refused(struct order_gateway *g, struct gateway_order *o, const struct order_report *rep)
 {
+	if (rep->kind == ORDER_REQ_CANCEL && rep->cancel_reason != 0)
+		return;
 	uint16_t code = rep->risk_reason ? risk_reject_code[rep->risk_reason]
 					 : match_reject_code[rep->r.reason];
 	const char *cl_ord_id = blank_cl_ord_id;

@@ -119,6 +119,8 @@ static void
 reports_add(struct order_matching_stage *ms, const struct order_request *rq,
 	    uint32_t instrument, int n)
 {
+	uint32_t modified = UINT32_MAX, leaves = 1;
+
 	for (int i = 0; i < n; i++) {
 		struct match_report *r = &ms->out[i];
 		if (r->type == MATCH_REJECTED)
@@ -132,12 +134,20 @@ reports_add(struct order_matching_stage *ms, const struct order_request *rq,
 		}
 		ms->counters.reports_by_type[r->type]++;
 		uint32_t at = ms->n_pending++;
+		if (r->type == MATCH_MODIFIED)
+			modified = at;
+		else if (modified != UINT32_MAX && r->id == ms->pending[modified].r.id &&
+			 (r->type == MATCH_FILL || r->type == MATCH_CANCELLED))
+			leaves = r->leaves;
 		ms->pending[at] = (struct order_report){
 			.r = *r, .rx_tsc = at == 0 ? rq->rx_tsc : 0,
 			.instrument = instrument, .user_ref_num = rq->user_ref_num,
 			.session = rq->session, .kind = rq->kind,
 			.cancel_reason = rq->cancel_reason};
 	}
+	/* A replace that trades (or cancels) all it had: its Replaced says dead. */
+	if (modified != UINT32_MAX)
+		ms->pending[modified].order_done = leaves == 0;
 	ms->counters.reports += (uint64_t)n;
 	quotes_send(ms, instrument, rq->cmd.time_ns);
 }

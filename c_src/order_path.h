@@ -45,7 +45,8 @@ struct order_report {
 	uint8_t kind;               /* of the request */
 	uint8_t cancel_reason;      /* of the request */
 	uint8_t risk_reason;        /* a risk reject: enum risk_reason */
-	uint8_t pad[7];
+	uint8_t order_done;         /* MATCH_MODIFIED: the same request fills or cancels it all */
+	uint8_t pad[6];
 };
 
 /* Ring elements are whole 4-byte words. */

@@ -85,7 +85,8 @@ def test_orders_trade_and_subscribers_see_the_trades_and_quotes(appliance, tmp_p
     assert (reduce["type"], reduce["quantity"], reduce["reason"]) == ("C", 30, "U")
     [replaced] = out["replace"]
     assert (replaced["type"], replaced["orig_user_ref_num"], replaced["quantity"],
-            replaced["price"]) == ("U", bid["user_ref_num"], 30, 991_000)
+            replaced["price"], replaced["order_state"]) == ("U", bid["user_ref_num"], 30,
+                                                            991_000, "L")
     [cancel] = out["cancel"]
     assert (cancel["type"], cancel["quantity"], cancel["user_ref_num"]) == (
         "C", 30, replaced["user_ref_num"])
@@ -103,7 +104,9 @@ def test_orders_trade_and_subscribers_see_the_trades_and_quotes(appliance, tmp_p
     assert [d["user_ref_num"] for d in out["repeats"]] == [out["market"][0]["user_ref_num"]]
     assert out["mass_cancel"] == [] and out["gaps"] == [0, 0]
     replaced, filled = out["crossing_replace"]
-    assert (replaced["type"], replaced["price"], replaced["quantity"]) == ("U", 101 * DOLLAR, 10)
+    # It trades all it had at once: the Replaced says the order is dead.
+    assert (replaced["type"], replaced["price"], replaced["quantity"],
+            replaced["order_state"]) == ("U", 101 * DOLLAR, 10, "D")
     assert (filled["type"], filled["user_ref_num"], filled["quantity"], filled["price"],
             filled["liquidity_flag"]) == ("E", replaced["user_ref_num"], 10, 101 * DOLLAR, "R")
     assert [(e["type"], e["liquidity_flag"], e["match_number"]) for e in out["crossed"]] == [
