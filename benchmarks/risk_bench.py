@@ -71,7 +71,7 @@ def release(risk: Risk, o: np.ndarray):
     ids = risk.kill(SCOPE_ALL)
     risk.kill(SCOPE_ALL, on=False)
     for id in ids:
-        risk.cancel(id, int(o["qty"][id - 1]))
+        risk.cancel(id, int(o["qty"][id - 1]), 0)  # nothing left open
     o["time_ns"] += ORDERS * STEP_NS
 
 
