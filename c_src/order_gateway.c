@@ -293,6 +293,7 @@ order_slot_take(struct order_gateway *g)
 		g->free_order = g->orders[slot].next_free;
 		g->orders[slot].generation++;
 		g->orders[slot].live = 1;
+		g->orders[slot].replace_pending = 0; /* the slot's last order may have died mid-replace */
 	}
 	return slot;
 }
@@ -365,6 +366,8 @@ replace(struct order_gateway *g, struct gateway_session *s, const struct ouch_or
 
 	if (o == NULL)
 		code = 8;
+	else if (o->replace_pending)
+		code = 21; /* one at a time: each answer echoes its own ClOrdID */
 	else if (m->display != 'Y')
 		code = 5;
 	else if (m->time_in_force != o->tif || m->has_min_qty ||
@@ -378,7 +381,7 @@ replace(struct order_gateway *g, struct gateway_session *s, const struct ouch_or
 		gateway_reject(g, s, m->user_ref_num, code, m->cl_ord_id);
 		return;
 	}
-	o->replace_user_ref_num = m->user_ref_num;
+	o->replace_pending = 1;
 	memcpy(o->replace_cl_ord_id, m->cl_ord_id, 14);
 	rq->kind = ORDER_REQ_REPLACE;
 	rq->instrument = o->instrument;

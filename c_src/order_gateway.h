@@ -39,10 +39,10 @@ struct gateway_order {
 	uint32_t generation;
 	uint32_t next_free;            /* free list; MATCH_NONE-terminated */
 	uint32_t user_ref_num;
-	uint32_t replace_user_ref_num; /* the last replace in flight */
 	uint32_t instrument;
 	uint16_t session;
 	uint8_t live;
+	uint8_t replace_pending;       /* a replace is in flight: its answer echoes replace_cl_ord_id */
 	uint8_t side, tif, capacity, intermarket_sweep; /* OUCH letters */
 	uint64_t price;                /* OUCH */
 	char cl_ord_id[14];

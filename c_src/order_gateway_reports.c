@@ -118,6 +118,7 @@ replaced(struct order_gateway *g, struct gateway_order *o, const struct order_re
 	o->user_ref_num = rep->user_ref_num;
 	o->price = resp.price;
 	memcpy(o->cl_ord_id, o->replace_cl_ord_id, 14);
+	o->replace_pending = 0;
 	stream_respond(g, &g->sessions[o->session], &resp);
 }
 
@@ -165,8 +166,10 @@ refused(struct order_gateway *g, struct gateway_order *o, const struct order_rep
 		code = 4; /* a cancel down to no less than is open */
 	if (o != NULL && rep->kind == ORDER_REQ_NEW)
 		cl_ord_id = o->cl_ord_id;
-	else if (o != NULL && rep->kind == ORDER_REQ_REPLACE)
+	else if (o != NULL && rep->kind == ORDER_REQ_REPLACE) {
 		cl_ord_id = o->replace_cl_ord_id;
+		o->replace_pending = 0;
+	}
 	gateway_reject(g, &g->sessions[rep->session], rep->user_ref_num, code, cl_ord_id);
 	if (o != NULL && rep->r.type == MATCH_REJECTED)
 		gateway_order_free(g, (uint32_t)rep->r.id);

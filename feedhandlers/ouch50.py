@@ -64,7 +64,7 @@ REJECT_REASONS = {  # Order Rejected 'J' reason (u16)
     5: 'unsupported', 6: 'post_only', 7: 'book_full', 8: 'not_resting', 9: 'halted',
     10: 'restricted', 11: 'max_order_qty', 12: 'max_notional', 13: 'price_collar',
     14: 'buying_power', 15: 'position_limit', 16: 'short_sale', 17: 'max_open_orders',
-    18: 'throttle', 19: 'kill_switch', 20: 'duplicate_order',
+    18: 'throttle', 19: 'kill_switch', 20: 'duplicate_order', 21: 'replace_pending',
 }
 CANCEL_REASONS = {  # Order Canceled 'C' reason
     'U': 'user', 'I': 'immediate_or_cancel', 'Q': 'self_trade', 'S': 'supervisory',

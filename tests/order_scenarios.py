@@ -239,6 +239,26 @@ def post_only_replace():
     return out
 
 
+def double_replace():
+    """Two replaces of one bid in one datagram: the second comes while the
+    first is in flight. Then the bid is cancelled."""
+    with OrderClient(SERVER, 'ALPHA1', 'secret', first_user_ref_num=6900) as alpha:
+        alpha.login()
+        bid = alpha.enter('B', 10, 'COLOB', 20 * DOLLAR)
+        responses(alpha, 1)
+        replaces = [ORDERS.encode('U', orig_user_ref_num=bid, user_ref_num=bid + n,
+                                  quantity=10 - n, price=20 * DOLLAR, time_in_force='0',
+                                  display='Y', intermarket_sweep='N', cl_ord_id=name,
+                                  appendage={})
+                    for n, name in ((1, 'first'), (2, 'second'))]
+        alpha._send(*(CLIENT_PACKETS.encode('U', payload=m) for m in replaces))
+        out = {'replaces': responses(alpha, 2)}
+        alpha.cancel(bid + 1)  # the bid goes by the UserRefNum of its replace
+        out['cancel'] = responses(alpha, 1)
+        alpha.logout()
+    return out
+
+
 def market_protection():
     """Beta offers 10 at $25 and 10 at $26 in COLOB (reference $25, no collar):
     alpha's market buy of 20 is judged at $25, so that is as far as it goes."""

@@ -185,6 +185,16 @@ def test_a_market_order_trades_no_worse_than_its_protection_price(appliance):
     assert [(r["type"], r["quantity"]) for r in out["left"]] == [("C", 10)]  # the $26 offer
 
 
+def test_one_replace_at_a_time_each_answer_echoes_its_own_cl_ord_id(appliance):
+    out = scenario("double_replace")
+    refused, replaced = out["replaces"]  # the gateway refuses at once; matching answers after
+    assert (refused["type"], refused["reason"], refused["cl_ord_id"].strip()) == (
+        "J", 21, "second")
+    assert (replaced["type"], replaced["quantity"], replaced["cl_ord_id"].strip()) == (
+        "U", 9, "first")
+    assert [(r["type"], r["quantity"]) for r in out["cancel"]] == [("C", 9)]
+
+
 def test_operator_sees_the_book_and_risk_and_kills_an_account(appliance):
     out = scenario("rest", 100)
     [rested] = out["rested"]
