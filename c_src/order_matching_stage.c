@@ -156,12 +156,20 @@ static void
 request_handle(struct order_matching_stage *ms, const struct order_request *rq)
 {
 	ms->counters.commands++;
-	if (rq->instrument != UINT32_MAX) {
+	if (rq->instrument != UINT32_MAX)
 		reports_add(ms, rq, rq->instrument, apply(ms, rq, rq->instrument));
-		return;
-	}
-	for (uint32_t i = 0; i < ms->n_instruments; i++) /* a mass cancel of every book */
-		reports_add(ms, rq, i, match_apply(ms->books[i], &rq->cmd, ms->out, ms->room));
+	else
+		for (uint32_t i = 0; i < ms->n_instruments; i++) /* a mass cancel of every book */
+			reports_add(ms, rq, i, match_apply(ms->books[i], &rq->cmd, ms->out,
+							   ms->room));
+	/* A mass cancel that found nothing is still answered: refused, nothing
+	 * resting (each order it cancels is answered by its own Canceled). */
+	if (rq->kind == ORDER_REQ_MASS_CANCEL && ms->n_pending == 0)
+		ms->pending[ms->n_pending++] = (struct order_report){
+			.r = {.type = MATCH_CANCEL_REJECTED, .reason = MATCH_REASON_NOT_RESTING,
+			      .time_ns = rq->cmd.time_ns},
+			.rx_tsc = rq->rx_tsc, .user_ref_num = rq->user_ref_num,
+			.session = rq->session, .kind = rq->kind};
 }
 
 static void
