@@ -57,9 +57,69 @@ better(enum book_side side, uint32_t a, uint32_t b)
 	return side == BOOK_BID ? a > b : a < b;
 }
 
-/* Finds or creates the level; a new level is linked in price order by a walk
- * from the top, short because feeds add near the inside, or at once behind
- * the worst level when it is deeper still. */
+#define SHORT_WALK 8  /* levels walked from the top before asking the index */
+#define NEAR_CENTS 16 /* how far from a new price the index is asked for a level */
+#define CENT 100      /* ITCH prices have 4 decimals */
+
+/* An existing level of the side within NEAR_CENTS whole cents of price,
+ * nearest first, else BOOK_NONE: at $1 and above prices are whole cents, so
+ * a deep book's new level finds a neighbour in a few index probes. */
+static uint32_t
+level_near(const struct itch_order_book *b, uint32_t symbol, enum book_side side,
+	   uint32_t price)
+{
+	for (uint32_t k = CENT; k <= NEAR_CENTS * CENT; k += CENT) {
+		uint32_t l = price <= UINT32_MAX - k ?
+			     u64_hash_get(&b->level_index, level_key(symbol, side, price + k)) :
+			     U64_HASH_EMPTY;
+		if (l == U64_HASH_EMPTY && price >= k)
+			l = u64_hash_get(&b->level_index, level_key(symbol, side, price - k));
+		if (l != U64_HASH_EMPTY)
+			return l;
+	}
+	return BOOK_NONE;
+}
+
+/* Where a new price goes between two linked levels: by a walk from the top,
+ * short because feeds add near the inside; at once behind the worst level
+ * when it is deeper still; and past a few levels, from a neighbour the
+ * index finds, stepping only over the (sub-penny) levels in between. */
+static void
+level_place(const struct itch_order_book *b, uint32_t symbol, enum book_side side,
+	    uint32_t price, uint32_t *prev, uint32_t *next)
+{
+	const struct book_ends *ends = &b->ends[symbol * 2 + side];
+	uint32_t near;
+
+	*prev = BOOK_NONE;
+	*next = ends->best;
+	if (ends->worst != BOOK_NONE && better(side, b->levels[ends->worst].price, price)) {
+		*prev = ends->worst;
+		*next = BOOK_NONE;
+	}
+	for (unsigned steps = 0; *next != BOOK_NONE && !better(side, price, b->levels[*next].price);
+	     steps++) {
+		if (steps == SHORT_WALK && (near = level_near(b, symbol, side, price)) != BOOK_NONE) {
+			*prev = b->levels[near].prev;
+			*next = near;
+			break;
+		}
+		*prev = *next;
+		*next = b->levels[*next].next;
+	}
+	/* From a neighbour: towards the top while the one above is worse... */
+	while (*prev != BOOK_NONE && better(side, price, b->levels[*prev].price)) {
+		*next = *prev;
+		*prev = b->levels[*prev].prev;
+	}
+	/* ...or down while the one below is better. */
+	while (*next != BOOK_NONE && better(side, b->levels[*next].price, price)) {
+		*prev = *next;
+		*next = b->levels[*next].next;
+	}
+}
+
+/* Finds or creates the level; a new one is linked in price order. */
 static uint32_t
 level_get(struct itch_order_book *b, uint32_t symbol, enum book_side side, uint32_t price)
 {
@@ -72,15 +132,8 @@ level_get(struct itch_order_book *b, uint32_t symbol, enum book_side side, uint3
 	b->free_level = lv->next;
 
 	struct book_ends *ends = &b->ends[symbol * 2 + side];
-	uint32_t prev = BOOK_NONE, next = ends->best;
-	if (ends->worst != BOOK_NONE && better(side, b->levels[ends->worst].price, price)) {
-		prev = ends->worst;
-		next = BOOK_NONE;
-	}
-	while (next != BOOK_NONE && !better(side, price, b->levels[next].price)) {
-		prev = next;
-		next = b->levels[next].next;
-	}
+	uint32_t prev, next;
+	level_place(b, symbol, side, price, &prev, &next);
 	*lv = (struct book_level){.shares = 0, .price = price, .symbol = symbol,
 				  .prev = prev, .next = next, .side = side};
 	if (prev == BOOK_NONE)

@@ -78,3 +78,23 @@ def test_a_full_book_refuses_adds_and_counts_them():
     normalizer = Normalizer(0, max_orders=1024)
     normalizer.run(b"".join(struct.pack(">H", len(m)) + m for m in messages))
     assert normalizer.counters()["events"]["book_full"] == 1100 - 1024
+
+
+deep_prices = st.integers(0, 120).map(lambda half_cents: 1_000_000 + half_cents * 50)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([b"B", b"S"]), deep_prices), min_size=20,
+                max_size=250),
+       st.randoms(use_true_random=False))
+def test_deep_books_stay_in_price_order_at_cent_and_sub_penny_prices(adds, rng):
+    """Books many levels deep, whole cents and half cents mixed, gaps wider
+    than the index's reach: a new level is linked between the right two
+    (found from a neighbour, not only by a walk from the top), which every
+    top of book shows as the levels are deleted in random order."""
+    messages = [itch50.add_order(ref, ref, side, 100, "AAA", price)
+                for ref, (side, price) in enumerate(adds, start=1)]
+    refs = list(range(1, len(adds) + 1))
+    rng.shuffle(refs)
+    messages += [itch50.order_delete(len(adds) + n, ref) for n, ref in enumerate(refs, start=1)]
+    assert_same(messages)
