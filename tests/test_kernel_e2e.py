@@ -57,8 +57,13 @@ def test_subscriber_in_namespace_receives_every_tick(tmp_path, virtual_network):
         # session does not end it (heartbeats go on) until the order path's
         # day ends as well.
         wait_for(lambda: telemetry.query("colo-e2e")["feed_end_of_session"] == 1)
+        # Meanwhile a client re-requests four times a second: the unicast
+        # answers must not hold back the heartbeats every subscriber waits for.
         beats = telemetry.query("colo-e2e")["tx_heartbeats"]
-        wait_for(lambda: telemetry.query("colo-e2e")["tx_heartbeats"] > beats)
+        rerequests = netns.in_namespace(["-c", REREQUEST, "5", "1", str(REPEATS), "0.25"],
+                                        stdout=subprocess.PIPE)
+        rerequests.communicate(timeout=30)
+        assert telemetry.query("colo-e2e")["tx_heartbeats"] >= beats + 2
         assert subscriber.poll() is None
         assert telemetry.query("colo-e2e")["tx_end_of_session"] == 0
         assert "the tick stream ends once the feed has too" in colo("eod", config).stdout
@@ -87,7 +92,7 @@ def test_subscriber_in_namespace_receives_every_tick(tmp_path, virtual_network):
     # A subscriber that missed ticks 5..7 asks for them by unicast and gets them.
     assert (resent.seq, resent.count) == (5, 3)
     assert np.array_equal(resent.ticks.astype(expected.dtype), expected[4:7])
-    assert "re-requests answered 1 (3 ticks)" in app_out
+    assert f"re-requests answered {REPEATS + 1} ({REPEATS + 3} ticks)" in app_out
     # Operators read the same counters live: telemetry, Prometheus, the status line.
     assert (live["messages"], live["tx_ticks"], live["gaps"]) == (15000, len(expected), 0)
     assert "colo_md_messages_total 15000.0" in metrics
@@ -115,17 +120,23 @@ def thread_cpus(pid) -> dict[str, set[str]]:
 
 
 REREQUEST = """
-import socket, struct, sys
+import socket, struct, sys, time
+seq, count, times, every = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.settimeout(5)
-s.sendto(struct.pack(">10sQH", b"COLO000001", int(sys.argv[1]), int(sys.argv[2])), ("10.99.0.1", 31002))
-sys.stdout.buffer.write(s.recv(65535))
+for _ in range(times):
+    s.sendto(struct.pack(">10sQH", b"COLO000001", seq, count), ("10.99.0.1", 31002))
+    answer = s.recv(65535)
+    time.sleep(every)
+sys.stdout.buffer.write(answer)
 """
+REPEATS = 12
 
 
 def rerequest_from_namespace(seq, count):
     """A MoldUDP64 re-request from the subscribers' namespace; the decoded answer."""
-    proc = netns.in_namespace(["-c", REREQUEST, str(seq), str(count)], stdout=subprocess.PIPE)
+    proc = netns.in_namespace(["-c", REREQUEST, str(seq), str(count), "1", "0"],
+                              stdout=subprocess.PIPE)
     answer, _ = proc.communicate(timeout=15)
     assert proc.returncode == 0
     return decode_packet(answer)
