@@ -318,3 +318,17 @@ def test_group_and_port_narrow_the_feed_to_one_destination(tmp_path, args, subsc
     assert counters['drops'] == {'not_subscribed': len(noise) * 3 - taken,
                                  **({'wrong_session': taken} if taken else {})}
     assert counters['feed_packets'] == len(feed)
+
+
+def test_a_session_learned_from_a_damaged_first_packet_gives_way_to_the_real_one(tmp_path):
+    """The capture's first packet has a byte of its session name flipped (its
+    UDP checksum now fails): the clean packets after it carry the real
+    session and are the feed, not wrong_session drops."""
+    messages = every_message_type()
+    frame_list = [bytearray(f) for f in frames(packets(messages))]
+    frame_list[0][42 + 3] ^= 0x20  # the session's 4th character
+    ticks, counters, _ = run(tmp_path, [bytes(f) for f in frame_list])
+    assert counters['udp_checksum_errors'] == 1
+    assert 'wrong_session' not in counters['drops']
+    assert counters['feed_packets'] == len(frame_list)
+    assert np.array_equal(ticks, reference(messages)[0])
