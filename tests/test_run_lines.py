@@ -13,7 +13,7 @@ from scapy.layers.l2 import Ether
 from scapy.utils import rdpcap
 
 from dataplane import telemetry
-from dataplane_helpers import ROOT, final_counters, wait_for
+from dataplane_helpers import ROOT, assert_tick_stream_sequenced, final_counters, wait_for
 from feedhandlers.moldudp64 import decode_packet, end_of_session, frame_messages
 from feedhandlers.pcap import PcapWriter, udp_frame
 from feedhandlers.synth import synthesize
@@ -59,9 +59,10 @@ def frame(index, line):
     return udp_frame(PACKETS[index], "10.1.1.1", group, 26400, port)
 
 
-def run_appliance(tmp_path, frames, frames_b=None):
-    """colo run on the frames, stopped by SIGINT once it has read them all;
-    with frames_b, line B's come in on a port of its own."""
+def run_appliance(tmp_path, frames, frames_b=None, until=None):
+    """colo run on the frames, stopped by SIGINT once it has read them all
+    (and until(md telemetry) holds); with frames_b, line B's come in on a
+    port of its own. The tick stream must be numbered without a hole."""
     out, config = tmp_path / "ticks.pcap", tmp_path / "colo.yaml"
     pcaps = {"feed": frames, "feed_b": frames_b or []}
     for name, port_frames in pcaps.items():
@@ -76,12 +77,14 @@ def run_appliance(tmp_path, frames, frames_b=None):
                                  text=True)
     try:
         wait_for(lambda: telemetry.query("colo-lines")["rx_packets"] == len(frames))
+        if until is not None:
+            wait_for(lambda: until(telemetry.query("colo-lines")))
     finally:
         appliance.send_signal(signal.SIGINT)
         output, _ = appliance.communicate(timeout=30)
     assert appliance.returncode == 0, output
     ticks, tick_packets = read_tick_pcap(out)
-    assert tick_packets[-1].end_of_session
+    assert_tick_stream_sequenced(tick_packets)
     return ticks, final_counters(output), output
 
 
@@ -192,3 +195,17 @@ def test_lines_on_two_ports_with_the_same_group_are_told_apart_by_port(tmp_path)
     assert {(p[IP].src, p[IP].dst) for p in reports["feed"]} == {("10.1.0.1", LINES["a"][0])}
     assert {(p[IP].src, p[IP].dst) for p in reports["feed_b"]} == {("10.2.0.1", LINES["a"][0])}
     assert reports["feed"][0][Ether].src != reports["feed_b"][0][Ether].src
+
+
+def test_packets_released_after_the_wait_go_out_before_the_next_heartbeat(tmp_path):
+    """Line B silent; A loses a packet near the end, so the few behind it wait
+    arbitration_wait_us with no frame arriving after. When they are released
+    between bursts, their ticks go out at once: a heartbeat (which names the
+    next tick) must never come before them."""
+    n = len(PACKETS)
+    lost = n - 5
+    ticks, counters, _ = run_appliance(
+        tmp_path, [frame(i, "a") for i in range(n) if i != lost],
+        until=lambda md: md["gaps"] == 1 and md["tx_heartbeats"] >= 2)
+    expected = reference_normalize(messages_without({lost}), datetime.date(2026, 11, 24))
+    assert np.array_equal(ticks, expected)
