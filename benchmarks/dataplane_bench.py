@@ -2,8 +2,8 @@
 forwarding on the same devices, in the same process. The main lcore feeds
 the ring as a NIC would, so the packets are fresh in cache, not a preloaded
 backlog that has gone cold. A first, unrecorded run warms the pools and
-caches up, as the matching and risk benches do. Run by benchmarks/run.py in
-a process of its own (EAL starts once per process); prints one JSON object."""
+caches up, as the risk bench does. Run by benchmarks/run.py in a process of
+its own (EAL starts once per process); prints one JSON object."""
 from __future__ import annotations
 
 import argparse
@@ -65,7 +65,7 @@ def main():
         return n / (time.perf_counter() - t0)
 
     forward_pps, stage_pps, hist = [], [], None
-    for run in range(a.repeat + 1):  # run 0 warms caches and pools up, as other benches do
+    for run in range(a.repeat + 1):  # run 0 warms caches and pools up
         forward = timed(lambda: lib.colo_forward_launch(WORKER, ring, null_port, n),
                         lambda: lib.colo_lcore_wait(WORKER))
         params = ffi.new("struct md_stage_params *")
