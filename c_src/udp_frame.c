@@ -8,6 +8,61 @@
 
 #include "udp_frame.h"
 
+/* One's complement sum, 8 bytes at a time with end-around carry. Feed
+ * frames are ~60 bytes: rte_raw_cksum's vectorised loop spends more on
+ * setting up than on such a frame. Any 16-bit-aligned split of the data
+ * sums the same, since 2^16, 2^32 and 2^64 are all 1 mod 0xffff. */
+static inline uint64_t
+ones_sum(const uint8_t *p, uint32_t len, uint64_t sum)
+{
+	uint64_t w;
+	uint32_t w4;
+	uint16_t w2;
+
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&w, p, 8);
+		sum += w;
+		sum += sum < w;
+	}
+	if (len & 4) {
+		memcpy(&w4, p, 4);
+		sum += w4;
+		sum += sum < w4;
+		p += 4;
+	}
+	if (len & 2) {
+		memcpy(&w2, p, 2);
+		sum += w2;
+		sum += sum < w2;
+		p += 2;
+	}
+	if (len & 1) { /* the low byte of a last 16-bit word, as loaded */
+		sum += *p;
+		sum += sum < *p;
+	}
+	return sum;
+}
+
+static inline uint16_t
+ones_fold(uint64_t sum)
+{
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* The UDP checksum's sum over the pseudo header, the UDP header and payload;
+ * ip's addresses and udp's length field are read as they are on the wire. */
+static inline uint64_t
+udp_sum(const struct rte_ipv4_hdr *ip, const struct rte_udp_hdr *udp, uint32_t udp_len)
+{
+	uint64_t sum = ones_sum((const uint8_t *)&ip->src_addr, 8, 0);
+	sum += rte_cpu_to_be_16(IPPROTO_UDP) + (uint64_t)udp->dgram_len;
+	return ones_sum((const uint8_t *)udp, udp_len, sum);
+}
+
 int
 udp_frame_parse(const uint8_t *frame, uint32_t len, int drop_bad_checksum,
 		struct udp_view *v, uint64_t *ip_errors, uint64_t *udp_errors)
@@ -42,11 +97,11 @@ udp_frame_parse(const uint8_t *frame, uint32_t len, int drop_bad_checksum,
 		return COLO_DROP_BAD_LENGTH;
 
 	int bad = 0;
-	if (rte_raw_cksum(ip, ihl) != 0xffff) {
+	if (ones_fold(ones_sum((const uint8_t *)ip, ihl, 0)) != 0xffff) {
 		(*ip_errors)++;
 		bad = 1;
 	}
-	if (udp->dgram_cksum != 0 && rte_ipv4_udptcp_cksum_verify(ip, udp) != 0) {
+	if (udp->dgram_cksum != 0 && ones_fold(udp_sum(ip, udp, udp_len)) != 0xffff) {
 		(*udp_errors)++;
 		bad = 1;
 	}
