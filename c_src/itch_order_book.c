@@ -3,15 +3,18 @@
 #include "itch_order_book.h"
 #include "table_alloc.h"
 
+#define CENT 100 /* ITCH prices have 4 decimals */
+
 static uint64_t
 level_key(uint32_t symbol, enum book_side side, uint32_t price)
 {
-	/* The low half is the price shifted by a spread of the book's id, so a
-	 * book's neighbouring prices sit in neighbouring slots of the index
-	 * (its low bits are the slot) while books land far apart. The high half
-	 * names the book, keeping keys unique. */
+	/* The low half is the price in whole cents shifted by a spread of the
+	 * book's id, so a book's neighbouring cents sit in neighbouring slots
+	 * of the index (its low bits are the slot: four to a cache line) while
+	 * books land far apart. The high half names the book and holds the
+	 * sub-cent part, keeping keys unique. */
 	uint32_t book = symbol << 1 | side;
-	return (uint64_t)book << 32 | (uint32_t)(price + book * 0x9E3779B9u);
+	return ((uint64_t)book << 7 | price % CENT) << 32 | (uint32_t)(price / CENT + book * 0x9E3779B9u);
 }
 
 int
@@ -59,7 +62,6 @@ better(enum book_side side, uint32_t a, uint32_t b)
 
 #define SHORT_WALK 8  /* levels walked from the top before asking the index */
 #define NEAR_CENTS 16 /* how far from a new price the index is asked for a level */
-#define CENT 100      /* ITCH prices have 4 decimals */
 
 /* An existing level of the side within NEAR_CENTS whole cents of price,
  * nearest first, else BOOK_NONE: at $1 and above prices are whole cents, so
