@@ -168,14 +168,13 @@ reserve(struct risk *r, const struct risk_open_order *m, int64_t qty)
 static void
 open_order(struct risk *r, const struct risk_order *o, int64_t price)
 {
-	uint32_t slot = r->free_order;
+	uint32_t slot = r->slots[r->live];
 	struct risk_open_order *m = &r->orders[slot];
 
-	r->free_order = m->next_free;
 	*m = (struct risk_open_order){.id = o->id, .price = price, .leaves = o->qty,
 				      .account = o->account, .session = o->session,
-				      .instrument = o->instrument, .next_free = RISK_NONE,
-				      .side = o->side, .live = 1};
+				      .instrument = o->instrument, .pos = r->live,
+				      .side = o->side};
 	u64_hash_get_or_put(&r->by_id, o->id, slot);
 	r->live++;
 	r->accounts[o->account].open_orders++;
@@ -274,11 +273,12 @@ close_order(struct risk *r, uint32_t slot)
 	struct risk_open_order *m = &r->orders[slot];
 
 	u64_hash_del(&r->by_id, m->id);
-	m->live = 0;
 	r->accounts[m->account].open_orders--;
-	r->live--;
-	m->next_free = r->free_order;
-	r->free_order = slot;
+	/* The last open order takes its place; its slot joins the free ones. */
+	uint32_t last = r->slots[--r->live];
+	r->slots[m->pos] = last;
+	r->orders[last].pos = m->pos;
+	r->slots[r->live] = slot;
 }
 
 /* Matching took qty off an open order and has `open` of it left. A replace

@@ -50,9 +50,8 @@ struct risk_open_order {
 	int64_t price;                  /* reserved at: a market order's is its protection price */
 	uint32_t leaves;                /* reserved: open, or a replace's qty until matching answers */
 	uint32_t account, session, instrument;
-	uint32_t next_free;
+	uint32_t pos;                   /* in risk.slots */
 	uint8_t side;
-	uint8_t live;                   /* open in matching; 0: a free slot */
 };
 
 struct risk {
@@ -62,8 +61,11 @@ struct risk {
 	struct risk_instrument *instruments;
 	struct risk_position_state *positions;  /* as limits->position */
 	struct risk_open_order *orders;
+	/* orders[] slots: [0, live) the open orders', then the free ones. A
+	 * kill or a disconnect walks only the open orders. */
+	uint32_t *slots;
 	struct u64_hash by_id;
-	uint32_t free_order, max_orders, live;
+	uint32_t max_orders, live;
 	uint8_t killed;
 };
 

@@ -15,6 +15,7 @@ risk_destroy(struct risk *r)
 	free(r->instruments);
 	free(r->positions);
 	table_free(r->orders, (size_t)r->max_orders * sizeof(*r->orders));
+	table_free(r->slots, (size_t)r->max_orders * sizeof(*r->slots));
 	u64_hash_free(&r->by_id);
 	free(r);
 }
@@ -58,13 +59,15 @@ risk_create(const struct risk_limits *l, uint32_t max_orders, int sequential_ids
 	r->instruments = calloc(l->instruments, sizeof(*r->instruments));
 	r->positions = calloc((size_t)l->accounts * l->instruments, sizeof(*r->positions));
 	r->orders = table_alloc((size_t)max_orders * sizeof(*r->orders));
+	r->slots = table_alloc((size_t)max_orders * sizeof(*r->slots));
 	if (!r->accounts || !r->sessions || !r->instruments || !r->positions || !r->orders ||
+	    !r->slots ||
 	    u64_hash_init(&r->by_id, max_orders, sequential_ids) != 0) {
 		risk_destroy(r);
 		return NULL;
 	}
 	for (uint32_t i = 0; i < max_orders; i++)
-		r->orders[i].next_free = i + 1 < max_orders ? i + 1 : RISK_NONE;
+		r->slots[i] = i;
 	for (uint32_t s = 0; s < l->sessions; s++) /* full buckets */
 		r->sessions[s].msgs.credit_ns = r->sessions[s].orders.credit_ns = UINT64_MAX;
 	apply_limits(r);
@@ -91,15 +94,17 @@ in_scope(const struct risk_open_order *m, uint8_t scope, uint32_t id)
 	       (scope == RISK_SCOPE_ACCOUNT && m->account == id);
 }
 
-/* Not the hot path: a walk over the table, in slot order. */
+/* Not the hot path: a walk over the open orders. */
 static int
 open_ids(const struct risk *r, uint8_t scope, uint32_t id, uint64_t *ids)
 {
 	int n = 0;
 
-	for (uint32_t s = 0; s < r->max_orders; s++)
-		if (r->orders[s].live && in_scope(&r->orders[s], scope, id))
-			ids[n++] = r->orders[s].id;
+	for (uint32_t i = 0; i < r->live; i++) {
+		const struct risk_open_order *m = &r->orders[r->slots[i]];
+		if (in_scope(m, scope, id))
+			ids[n++] = m->id;
+	}
 	return n;
 }
 
