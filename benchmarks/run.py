@@ -75,7 +75,7 @@ def deep_book_session(levels: int = 5_000, adds: int = 100_000) -> list[bytes]:
     return messages
 
 
-def bench_normalizer(messages: list[bytes]):
+def bench_normalizer(messages: list[bytes]) -> float:
     rate = normalizer_rate(messages)
     subset = messages[:50_000]
     ref = ReferenceNormalizer(SESSION_DATE)
@@ -89,6 +89,7 @@ def bench_normalizer(messages: list[bytes]):
     # index finds, not by a walk from the top.
     record("normalizer_deep_book_ns_per_msg", 1e9 / normalizer_rate(deep_book_session()),
            "ns/msg", "normalizer_ns_per_msg", 1e9 / rate)
+    return rate
 
 
 def bench_process(script: str, *args) -> dict:
@@ -101,8 +102,9 @@ def bench_process(script: str, *args) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def dataplane_run(hugepages: bool) -> dict:
-    return bench_process("dataplane_bench.py", *(["--hugepages"] if hugepages else []))
+def dataplane_run(hugepages: bool, full_packets: bool = False) -> dict:
+    return bench_process("dataplane_bench.py", *(["--hugepages"] if hugepages else []),
+                         *(["--full-packets"] if full_packets else []))
 
 
 def bench_order_path(runs: int = 5):
@@ -126,9 +128,10 @@ def median_of_runs(runs: list[dict]) -> dict:
             if isinstance(value, (int, float))}
 
 
-def bench_dataplane(pairs: int = 3):
+def bench_dataplane(normalizer_rate: float, pairs: int = 3):
     """Without and (as root) with hugepages, alternating, so both see the
-    same noise; each figure is the median over the runs."""
+    same noise; each figure is the median over the runs. Then packets as a
+    real feed fills them, beside the normalizer alone."""
     root = os.geteuid() == 0
     runs = {False: [], True: []}
     with Reservation(1024 + 64) if root else contextlib.nullcontext():
@@ -139,6 +142,10 @@ def bench_dataplane(pairs: int = 3):
     record("dataplane_pps", plain["dataplane_pps"], "packets/s",
            "bare_forwarding_pps_same_vdevs", plain["forward_pps"])
     record("dataplane_msgs_per_s", plain["dataplane_pps"], "msgs/s (1 msg/packet)")
+    full = median_of_runs([dataplane_run(False, full_packets=True) for _ in range(pairs)])
+    record("dataplane_full_packets_msgs_per_s", full["dataplane_msgs_per_s"],
+           f"msgs/s ({full['messages_per_packet']:.0f} msgs/packet)",
+           "normalizer_msgs_per_s", normalizer_rate)
     for q in ("p50", "p99", "p999"):
         record(f"burst_{q}_ns", plain[f"burst_{q}_ns"], "ns per 32-packet burst")
     if not root:
@@ -158,8 +165,7 @@ def bench_dataplane(pairs: int = 3):
 
 def main():
     messages = synthesize(3, 50, 300_000)
-    bench_normalizer(messages)
-    bench_dataplane()
+    bench_dataplane(bench_normalizer(messages))
     bench_order_path()
     results.extend(matching_bench.run())
     for entry in risk_bench.run():
