@@ -284,17 +284,23 @@ def _hugepages(value: Any) -> str:
     return value
 
 
-def _price_units(value: Any) -> int:
-    """Dollars with at most 4 decimals -> integer units of $0.0001 (OUCH's)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise ValueError(value)
-    try:
-        amount = decimal.Decimal(str(value))
-    except decimal.InvalidOperation:
-        raise ValueError(value) from None
-    if not amount.is_finite() or amount <= 0 or amount.as_tuple().exponent < -4:
-        raise ValueError(value)
-    return int(amount * PRICE_UNITS_PER_DOLLAR)
+def _price(max_units: int) -> _Scalar:
+    """Dollars with at most 4 decimals, read as integer units of $0.0001 (OUCH's),
+    up to max_units: the risk checks refuse a limits record with more."""
+    most = decimal.Decimal(max_units) / PRICE_UNITS_PER_DOLLAR
+
+    def units(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise ValueError(value)
+        try:
+            amount = decimal.Decimal(str(value))
+        except decimal.InvalidOperation:
+            raise ValueError(value) from None
+        if not amount.is_finite() or not 0 < amount <= most or amount.as_tuple().exponent < -4:
+            raise ValueError(value)
+        return int(amount * PRICE_UNITS_PER_DOLLAR)
+    return _Scalar(f'an amount in dollars above 0 and at most {most} with at most 4 decimals',
+                   units, typed=True)
 
 
 def _basis_points(value: Any) -> int:
@@ -386,7 +392,10 @@ _SENDING_PORT = _Related('the name of a port with an ip', _NAME, _sending_port)
 _STAGE_LCORE = _Related('an lcore in eal.lcores', _LCORE, _datapath_lcore)
 _WORKER_LCORE = _Related('an lcore other than main_lcore', _LCORE, _not_main_lcore)
 _BOOL = _Scalar('true or false', _where(lambda value: isinstance(value, bool)), typed=True)
-_PRICE = _Scalar('an amount in dollars above 0 with at most 4 decimals', _price_units, typed=True)
+# The bounds of the C risk checks (risk_limits_valid): money and prices up to
+# 2^62 units, a tick up to 2^32 units.
+_PRICE = _price(2**62)
+_TICK_SIZE = _price(2**32)
 _PERCENT = _Scalar('a percentage above 0 and at most 100, with at most 2 decimals', _basis_points,
                    typed=True)
 _COUNT = _integer(1, 2**32 - 1)
@@ -500,7 +509,7 @@ class InstrumentConfig:
     symbol: str = _field(_matching('1 to 8 printable ASCII characters without spaces', r'[!-~]{1,8}'))
     id: int = _field(_integer(1, 2**32 - 1))
     # For the order path; prices are kept in units of $0.0001 (OUCH's).
-    tick_size: int = _field(_PRICE, 100)  # $0.01
+    tick_size: int = _field(_TICK_SIZE, 100)  # $0.01
     lot_size: int = _field(_COUNT, 1)
     reference_price: int | None = _field(_PRICE, None)  # None: the last trade, once there is one
     collar_percent: int | None = _field(_PERCENT, None)  # in hundredths of a percent once read

@@ -124,6 +124,14 @@ def test_order_entry_errors(tmp_path, monkeypatch, change, message):
     assert bad(tmp_path, monkeypatch, ORDER_ENTRY.replace(*change)) == message
 
 
+def test_limits_up_to_what_the_risk_checks_take_are_put_in_force(tmp_path, monkeypatch):
+    text = (ORDER_PATH.replace('credit_limit: 5000000', 'credit_limit: 461168601842738')
+            .replace('tick_size: 1,', 'tick_size: 429496.7296,'))
+    cfg = load(tmp_path, monkeypatch, text)
+    assert (cfg.accounts[0].credit_limit, cfg.instruments[1].tick_size) == (4_611_686_018_427_380_000, 2**32)
+    Risk(risk_limits(cfg))
+
+
 @pytest.mark.parametrize('stages, message', [
     ('{md: 1, gateway: 1, matching: 1}',
      'colo.yaml:21: order_entry: needs stages.gateway, stages.risk and stages.matching (missing: risk)'),
