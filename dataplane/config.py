@@ -123,7 +123,7 @@ class _Scalar:
 class _Related:
     """A value that must fit values read before it (the ports, the lcores)."""
     expected: str
-    base: _Scalar
+    base: Any  # a rule
     relation: Callable[[Any, ChainMap], str | None]  # what was expected, if value does not fit
 
     def read(self, node: yaml.Node, field: str, scope: ChainMap) -> Any:
@@ -379,6 +379,13 @@ def _not_main_lcore(lcore: int, scope: ChainMap) -> str | None:
     return f'an lcore other than main_lcore {lcore}' if lcore == scope['main_lcore'] else None
 
 
+def _without_main_lcore(lcores: tuple[int, ...] | str, scope: ChainMap) -> str | None:
+    """A list given is checked item by item (_WORKER_LCORE); this catches the
+    default [1] left in place with main_lcore 1."""
+    main = scope['main_lcore']
+    return f'a list of lcores other than main_lcore {main}' if lcores != AUTO and main in lcores else None
+
+
 _NAME = _matching('a name matching [a-z][a-z0-9_]*', r'[a-z][a-z0-9_]*')
 _LCORE = _integer(0)
 _UDP_PORT = _integer(1, 65535)
@@ -412,8 +419,10 @@ class EalConfig:
     """DPDK's Environment Abstraction Layer: cores and memory."""
     main_lcore: int = _field(_LCORE, 0)
     # auto: the planner picks them (NIC-local, isolated first; hwconfig.placement).
-    lcores: tuple[int, ...] | str = _field(
-        _Auto(_List(_WORKER_LCORE, 'a list of one or more lcore ids', unique=(None,))), (1,))
+    lcores: tuple[int, ...] | str = _field(_Related(
+        'a list of one or more lcore ids other than main_lcore, or auto',
+        _Auto(_List(_WORKER_LCORE, 'a list of one or more lcore ids', unique=(None,))),
+        _without_main_lcore), (1,))
     memory_mb: int = _field(_integer(64, 1048576), 256)
     hugepages: str = _field(_Scalar("'auto', 'on' or 'off'", _hugepages, typed=True), 'auto')
     file_prefix: str = _field(_matching('letters, digits, _ or -', r'[A-Za-z0-9_-]+'), 'colo')

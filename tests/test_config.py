@@ -155,6 +155,9 @@ BAD_CONFIGS = [
     pytest.param('eal:\n  main_lcore: 1\n  lcores: [2,\n           1]\n' + MINIMAL,
                  'colo.yaml:4: eal.lcores[1]: expected an lcore other than main_lcore 1, got 1',
                  id='main lcore in lcores'),
+    pytest.param(MINIMAL + 'eal: {main_lcore: 1}\n',  # the default lcores are [1]
+                 'colo.yaml:10: eal.lcores: expected a list of lcores other than main_lcore 1, got (1,)',
+                 id='main lcore in the default lcores'),
     pytest.param(MINIMAL.replace('2026-11-24', '2026-02-30'),
                  "colo.yaml:5: feeds[0].session_date: expected a date as YYYY-MM-DD, got '2026-02-30'",
                  id='bad session date'),
