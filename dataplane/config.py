@@ -443,9 +443,10 @@ class PortConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class MempoolConfig:
-    mbufs: int = _field(_integer(1023), 8191)
+    # rte_pktmbuf_pool_create takes an unsigned count and a 16-bit data room.
+    mbufs: int = _field(_integer(1023, 2**32 - 1), 8191)
     cache: int = _field(_integer(0, 512), 256)
-    data_room: int = _field(_integer(1024), 2176)
+    data_room: int = _field(_integer(1024, 65535), 2176)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -104,6 +104,12 @@ BAD_CONFIGS = [
     pytest.param(MINIMAL + 'eal: {memory_mb: 1G}\n',
                  "colo.yaml:10: eal.memory_mb: expected an integer from 64 to 1048576, got '1G'",
                  id='wrong type'),
+    pytest.param(MINIMAL + 'mempool: {data_room: 66000}\n',  # a 16-bit size in DPDK: it would wrap to 464
+                 'colo.yaml:10: mempool.data_room: expected an integer from 1024 to 65535, got 66000',
+                 id='data room over 16 bits'),
+    pytest.param(MINIMAL + 'mempool: {mbufs: 5000000000}\n',
+                 'colo.yaml:10: mempool.mbufs: expected an integer from 1023 to 4294967295, got 5000000000',
+                 id='mbufs over 32 bits'),
     pytest.param(MINIMAL + 'eal: {lcores: 1}\n',
                  'colo.yaml:10: eal.lcores: expected a list of one or more lcore ids, got 1',
                  id='scalar for a list'),
