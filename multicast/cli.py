@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import signal
 import sys
 import time
@@ -63,16 +64,23 @@ def subscribe(group: str, port: int, iface: str | None = None, stats: bool = Fal
 
 
 def group_port(text: str) -> tuple[str, int]:
-    group, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit():
-        raise argparse.ArgumentTypeError(f"expected GROUP:PORT, got {text!r}")
+    """Checked here, as the socket calls would fail with a traceback (a port
+    past 65535) or an obscure errno (a group that is not multicast)."""
+    group, _, port = text.rpartition(":")
+    try:
+        multicast = ipaddress.IPv4Address(group).is_multicast
+    except ValueError:
+        multicast = False
+    if not (multicast and port.isdigit() and 1 <= int(port) <= 65535):
+        raise argparse.ArgumentTypeError(f"expected GROUP:PORT, an IPv4 multicast group and a UDP port "
+                                         f"from 1 to 65535, got {text!r}")
     return group, int(port)
 
 
 def time_zone(name: str) -> str:
     try:
         ZoneInfo(name)
-    except (KeyError, ValueError):
+    except (LookupError, ValueError, OSError):  # not found, not a zone name, a directory such as America
         raise argparse.ArgumentTypeError(f"expected a time zone such as America/New_York, "
                                          f"got {name!r}") from None
     return name

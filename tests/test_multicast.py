@@ -10,6 +10,7 @@ import pytest
 
 from multicast import (BLOCK_DTYPE, TICK_DTYPE, Subscriber, decode_packet, format_price,
                        format_tick, symbol_of_r_tick)
+from multicast import cli as subscriber_cli
 from multicast.subscriber import interface_address
 
 SESSION = b'COLO000001'
@@ -105,6 +106,23 @@ def test_format_tick():
         '09:30:00.000123456 AAPL H T',
     ]
     assert format_tick(ticks[0], {}) == '14:30:00.000123456 #1 Q B 123.45 x 300'
+
+
+# --- the command line ---
+
+@pytest.mark.parametrize('argv, message', [
+    pytest.param(['239.1.1.1:99999'], "expected GROUP:PORT, an IPv4 multicast group and a UDP port "
+                 "from 1 to 65535, got '239.1.1.1:99999'", id='port past 65535'),
+    pytest.param(['10.1.1.1:5000'], "got '10.1.1.1:5000'", id='unicast group'),
+    pytest.param(['239.1.1.1'], "got '239.1.1.1'", id='no port'),
+    pytest.param(['239.1.1.1:5000', '--tz', 'America'],
+                 "expected a time zone such as America/New_York, got 'America'", id='time zone directory'),
+])
+def test_subscribe_refuses_bad_arguments_with_a_message(capsys, argv, message):
+    with pytest.raises(SystemExit) as exited:
+        subscriber_cli.main(argv)
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
 
 
 # --- real sockets on loopback ---
