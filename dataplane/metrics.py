@@ -29,11 +29,11 @@ class MdCollector:
                                 value=c["feed_end_of_session"])
         yield GaugeMetricFamily("colo_md_stream_ended", "the tick stream sent end of session",
                                 value=c["tx_end_of_session"])
-        gaps = CounterMetricFamily("colo_md_gaps", "sequence gaps", labels=["line"])
-        gaps.add_metric(["all"], c["gaps"])
-        gaps.add_metric(["a"], c["line_a_gaps"])
-        gaps.add_metric(["b"], c["line_b_gaps"])
-        yield gaps
+        # The arbitrated stream's gaps are not the sum of the lines' (a hole in one
+        # line that the other fills is no gap), so they are not one of its labels.
+        yield CounterMetricFamily("colo_md_gaps", "gaps in the arbitrated stream", value=c["gaps"])
+        yield _labelled("colo_md_line_gaps", "sequence gaps by line", "line",
+                        {"a": c["line_a_gaps"], "b": c["line_b_gaps"]})
         line_packets = CounterMetricFamily("colo_md_line_packets", "MoldUDP64 packets by line",
                                            labels=["line"])
         line_packets.add_metric(["a"], c["line_a_packets"])

@@ -1,0 +1,43 @@
+"""The Prometheus exporter, scraped from a collector over a counters snapshot."""
+import numpy as np
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+
+from dataplane.binding import Normalizer
+from dataplane.metrics import MdCollector
+
+
+class StubAppliance:
+    """What MdCollector reads of a running appliance: its counters."""
+    running = True
+    tsc_hz = 2_000_000_000
+
+    def __init__(self, counters: dict):
+        self._counters = counters
+
+    def counters(self) -> dict:
+        return self._counters
+
+
+def scrape(counters: dict) -> dict:
+    """{sample name: {labels as a sorted tuple: value}} as Prometheus reads them."""
+    registry = CollectorRegistry()
+    registry.register(MdCollector(StubAppliance(counters)))
+    samples = {}
+    for family in text_string_to_metric_families(generate_latest(registry).decode()):
+        for sample in family.samples:
+            samples.setdefault(sample.name, {})[tuple(sorted(sample.labels.items()))] = sample.value
+    return samples
+
+
+def md_counters(**values) -> dict:
+    counters = Normalizer(0).counters()  # every key of a real snapshot, all zero
+    counters.update(values, lcores={}, stages={'md': np.zeros_like(counters['burst_cycles'])})
+    return counters
+
+
+def test_line_gaps_sum_without_the_arbitrated_ones():
+    # line A lost 3 packets and B 2; the stream lost 1 that neither line brought
+    samples = scrape(md_counters(gaps=1, line_a_gaps=3, line_b_gaps=2))
+    assert samples['colo_md_gaps_total'] == {(): 1}
+    assert samples['colo_md_line_gaps_total'] == {(('line', 'a'),): 3, (('line', 'b'),): 2}
