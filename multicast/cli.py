@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ipaddress
 import signal
 import sys
@@ -34,7 +35,9 @@ def subscribe(group: str, port: int, iface: str | None = None, stats: bool = Fal
         signal.signal(s, lambda *_: stopping.append(1))
     kept, printed = [], 0
     zone = ZoneInfo(tz)
-    with Subscriber(group, port, iface=iface, timeout=0.2) as sub:
+    # Opened before joining: a path that cannot be written fails now, not
+    # after a whole session has been received.
+    with _opened_for_writing(save) as saved, Subscriber(group, port, iface=iface, timeout=0.2) as sub:
         start = last = time.monotonic()
         last_ticks = idle_since = 0
         while not stopping and not sub.end_of_session and (count is None or sub.ticks < count):
@@ -58,9 +61,16 @@ def subscribe(group: str, port: int, iface: str | None = None, stats: bool = Fal
                       + _summary(sub, now - start), file=out, flush=True)
                 last, last_ticks = now, sub.ticks
         print(_summary(sub, time.monotonic() - start), file=out, flush=True)
-    if save:
-        np.save(save, np.concatenate(kept) if kept else np.empty(0, TICK_DTYPE))
+        if saved:
+            np.save(saved, np.concatenate(kept) if kept else np.empty(0, TICK_DTYPE))
     return 0 if stopping or sub.gaps == 0 else 1
+
+
+def _opened_for_writing(save: str | None):
+    """The file to save ticks in (np.save's name: .npy added when missing), or no file."""
+    if not save:
+        return contextlib.nullcontext()
+    return open(save if save.endswith(".npy") else save + ".npy", "wb")
 
 
 def group_port(text: str) -> tuple[str, int]:

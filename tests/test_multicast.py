@@ -125,6 +125,14 @@ def test_subscribe_refuses_bad_arguments_with_a_message(capsys, argv, message):
     assert message in capsys.readouterr().err
 
 
+def test_save_path_is_checked_before_joining(tmp_path, monkeypatch):
+    def join(*args, **kwargs):
+        raise AssertionError('joined: the ticks would be received, then lost at the end')
+    monkeypatch.setattr(subscriber_cli, 'Subscriber', join)
+    with pytest.raises(FileNotFoundError):
+        subscriber_cli.subscribe('239.1.1.1', 5000, timeout=0, save=str(tmp_path / 'no-such-dir' / 'ticks.npy'))
+
+
 # --- real sockets on loopback ---
 
 def free_udp_port() -> int:
