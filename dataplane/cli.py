@@ -85,8 +85,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--date", type=_date, default=datetime.date.today(),
                    help="session date YYYY-MM-DD (default today)")
     s.add_argument("--tz", default="America/New_York", help="feed time zone")
-    s.add_argument("--group", help="only this destination multicast group")
-    s.add_argument("--port", type=int, help="only this destination UDP port")
+    s.add_argument("--group", type=subscriber_cli.multicast_group,
+                   help="only this destination multicast group")
+    s.add_argument("--port", type=subscriber_cli.udp_port, help="only this destination UDP port")
     s.set_defaults(func=cmd_normalize)
 
     s = sub.add_parser("synth", help="write a synthetic ITCH 5.0 session")

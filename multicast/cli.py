@@ -73,15 +73,36 @@ def _opened_for_writing(save: str | None):
     return open(save if save.endswith(".npy") else save + ".npy", "wb")
 
 
-def group_port(text: str) -> tuple[str, int]:
-    """Checked here, as the socket calls would fail with a traceback (a port
-    past 65535) or an obscure errno (a group that is not multicast)."""
-    group, _, port = text.rpartition(":")
+# Arguments are checked by argparse, as the socket calls and the data plane
+# would fail with a traceback (a port past 65535) or an obscure errno (a
+# group that is not multicast).
+
+def _is_multicast_group(text: str) -> bool:
     try:
-        multicast = ipaddress.IPv4Address(group).is_multicast
+        return ipaddress.IPv4Address(text).is_multicast
     except ValueError:
-        multicast = False
-    if not (multicast and port.isdigit() and 1 <= int(port) <= 65535):
+        return False
+
+
+def _is_udp_port(text: str) -> bool:
+    return text.isdigit() and 1 <= int(text) <= 65535
+
+
+def multicast_group(text: str) -> str:
+    if not _is_multicast_group(text):
+        raise argparse.ArgumentTypeError(f"expected an IPv4 multicast group, got {text!r}")
+    return text
+
+
+def udp_port(text: str) -> int:
+    if not _is_udp_port(text):
+        raise argparse.ArgumentTypeError(f"expected a UDP port from 1 to 65535, got {text!r}")
+    return int(text)
+
+
+def group_port(text: str) -> tuple[str, int]:
+    group, _, port = text.rpartition(":")
+    if not (_is_multicast_group(group) and _is_udp_port(port)):
         raise argparse.ArgumentTypeError(f"expected GROUP:PORT, an IPv4 multicast group and a UDP port "
                                          f"from 1 to 65535, got {text!r}")
     return group, int(port)

@@ -5,6 +5,7 @@ import datetime
 import numpy as np
 import pytest
 
+from dataplane.cli import main
 from dataplane.normalize import itch_file_to_pcap
 from dataplane_helpers import SAMPLE, colo
 from feedhandlers.itch50 import read_itch_file, write_itch_file
@@ -69,3 +70,16 @@ def test_gzipped_itch_file_and_its_pcap_give_the_same_ticks(tmp_path):
     from_gz, _ = read_tick_pcap(tmp_path / "from_gz.pcap")
     from_pcap, _ = read_tick_pcap(tmp_path / "from_pcap.pcap")
     assert len(from_gz) == 5584 and np.array_equal(from_gz, from_pcap)
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--port", "70000", "expected a UDP port from 1 to 65535, got '70000'"),
+    ("--group", "10.1.2.3", "expected an IPv4 multicast group, got '10.1.2.3'"),
+])
+def test_bad_filter_is_a_usage_error(capsys, option, value, message):
+    # Once the data plane was up it took the port as a 16-bit field: an
+    # OverflowError traceback after the whole input had been read.
+    with pytest.raises(SystemExit) as exited:
+        main(["normalize", "session.itch", option, value])
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
