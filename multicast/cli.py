@@ -18,7 +18,8 @@ from multicast.ticks import TICK_DTYPE, format_tick
 def _summary(sub: Subscriber, elapsed: float) -> str:
     return (f"{sub.ticks} ticks in {sub.packets} packets over {elapsed:.1f} s; "
             f"gaps {sub.gaps} ({sub.missing} ticks missing), duplicates {sub.duplicates}, "
-            f"bad packets {sub.bad_packets}; {len(sub.symbols)} symbols"
+            f"bad packets {sub.bad_packets}, other session {sub.other_session}; "
+            f"{len(sub.symbols)} symbols"
             + ("; end of session" if sub.end_of_session else ""))
 
 

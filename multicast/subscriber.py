@@ -25,7 +25,9 @@ def interface_address(iface: str) -> str:
 class Subscriber:
     """Receives tick packets in sequence order.
 
-    The first packet sets the starting sequence (joining mid-session is fine).
+    The first packet sets the session and the starting sequence (joining
+    mid-session is fine); packets of any other session are counted and dropped,
+    since their sequence numbers count something else.
     A packet past the next expected sequence is a gap: it is counted and, with a
     re-request address, the missing range is requested by unicast; answers fill
     the hole even though their sequence is below `next_seq`. Anything else below
@@ -43,6 +45,7 @@ class Subscriber:
         self.recovered = 0  # ticks received in answer to re-requests
         self.duplicates = 0  # packets dropped as already seen
         self.bad_packets = 0  # packets decode_packet refused
+        self.other_session = 0  # packets of a session other than the one followed
         self.packets = 0  # packets accepted, heartbeats included
         self.ticks = 0
         self.end_of_session = False
@@ -101,6 +104,9 @@ class Subscriber:
             return None
         if self.next_seq is None:
             self.session, self.next_seq = packet.session, packet.seq
+        elif packet.session != self.session:
+            self.other_session += 1
+            return None
         end = packet.seq + packet.count
         if packet.seq > self.next_seq:
             self._gap(self.next_seq, packet.seq)

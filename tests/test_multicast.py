@@ -237,6 +237,21 @@ def test_gap_is_re_requested_and_the_answer_fills_it(feed):
         assert sub.duplicates == 1
 
 
+def test_packets_of_another_session_are_counted_and_dropped(feed):
+    """Two appliances (or an old and a new session) on one group: the
+    other's sequence numbers must neither fill nor open gaps in ours."""
+    group, port, send = feed
+    with Subscriber(group, port, iface='lo', timeout=2) as sub:
+        send(packet(1, QUOTE))
+        assert sub.recv().seq == 1
+        sub.timeout = 0.2
+        send(packet(50, TRADE, session=b'COLO000002'))
+        assert sub.recv() is None
+        send(packet(2, TRADE))
+        assert (sub.recv().seq, sub.next_seq) == (2, 3)
+        assert (sub.other_session, sub.gaps, sub.ticks, sub.session) == (1, 0, 2, SESSION)
+
+
 def test_iter_ticks_stops_at_end_of_session(feed):
     group, port, send = feed
     with Subscriber(group, port, iface='lo', timeout=2) as sub:
