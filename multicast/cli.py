@@ -29,8 +29,9 @@ def subscribe(group: str, port: int, iface: str | None = None, stats: bool = Fal
               out=sys.stdout) -> int:
     """Runs until end of session, `count` ticks, `timeout` seconds without ticks or
     SIGINT/SIGTERM. sample: print only the first N ticks. save: every tick
-    received, as a .npy of TICK_DTYPE. Exit status 0 when the session ended
-    without gaps or when stopped by the user."""
+    received, as a .npy of TICK_DTYPE. Exit status 0 when the session ended or
+    `count` ticks came, without gaps, or when stopped by the user; 1 on gaps or
+    when the stream went quiet (`timeout`) before its end."""
     stopping = []
     for s in (signal.SIGINT, signal.SIGTERM):
         signal.signal(s, lambda *_: stopping.append(1))
@@ -41,12 +42,14 @@ def subscribe(group: str, port: int, iface: str | None = None, stats: bool = Fal
     with _opened_for_writing(save) as saved, Subscriber(group, port, iface=iface, timeout=0.2) as sub:
         start = last = time.monotonic()
         last_ticks = idle_since = 0
+        timed_out = False
         while not stopping and not sub.end_of_session and (count is None or sub.ticks < count):
             packet = sub.recv()
             now = time.monotonic()
             if packet is None or len(packet.ticks) == 0:  # heartbeats are idle time too
                 idle_since = idle_since or now
                 if timeout is not None and now - idle_since >= timeout:
+                    timed_out = True
                     break
             else:
                 idle_since = 0
@@ -61,10 +64,12 @@ def subscribe(group: str, port: int, iface: str | None = None, stats: bool = Fal
                 print(f"{(sub.ticks - last_ticks) / (now - last):.0f} ticks/s, "
                       + _summary(sub, now - start), file=out, flush=True)
                 last, last_ticks = now, sub.ticks
-        print(_summary(sub, time.monotonic() - start), file=out, flush=True)
+        print(_summary(sub, time.monotonic() - start)
+              + (f"; no ticks for {timeout:g} s before the end of session" if timed_out else ""),
+              file=out, flush=True)
         if saved:
             np.save(saved, np.concatenate(kept) if kept else np.empty(0, TICK_DTYPE))
-    return 0 if stopping or sub.gaps == 0 else 1
+    return 0 if stopping or (sub.gaps == 0 and not timed_out) else 1
 
 
 def _opened_for_writing(save: str | None):

@@ -1,4 +1,5 @@
 """The subscriber library: packet decoding, formatting, and real sockets on loopback."""
+import io
 import os
 import socket
 import struct
@@ -250,6 +251,23 @@ def test_packets_of_another_session_are_counted_and_dropped(feed):
         send(packet(2, TRADE))
         assert (sub.recv().seq, sub.next_seq) == (2, 3)
         assert (sub.other_session, sub.gaps, sub.ticks, sub.session) == (1, 0, 2, SESSION)
+
+
+def test_subscribe_fails_when_the_stream_goes_quiet_before_its_end(feed, monkeypatch):
+    """A script running `colo subscribe --timeout` must tell a complete
+    session from a stream that stopped."""
+    group, port, send = feed
+    out = io.StringIO()
+    assert subscriber_cli.subscribe(group, port, iface='lo', timeout=0.3, out=out) == 1
+    assert 'no ticks for 0.3 s before the end of session' in out.getvalue()
+
+    class JoinedThenSent(Subscriber):  # the session is sent once the group is joined
+        def __enter__(self):
+            send(packet(1, QUOTE))
+            send(packet(2, count=0xFFFF))
+            return self
+    monkeypatch.setattr(subscriber_cli, 'Subscriber', JoinedThenSent)
+    assert subscriber_cli.subscribe(group, port, iface='lo', timeout=5, out=io.StringIO()) == 0
 
 
 def test_iter_ticks_stops_at_end_of_session(feed):
