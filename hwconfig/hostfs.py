@@ -34,8 +34,13 @@ def format_cpulist(cpus) -> str:
 
 
 def cpu_mask(cpus) -> str:
-    """The hex mask format of /proc/irq/*/smp_affinity: {0, 1, 4} -> '13'."""
-    return format(sum(1 << cpu for cpu in cpus), 'x')
+    """The hex mask format of /proc/irq/*/smp_affinity: {0, 1, 4} -> '13'. The kernel
+    refuses (EOVERFLOW) more than 32 bits between commas, so wider masks come in
+    comma-separated 32-bit words, as it prints them: {0, 32} -> '1,00000001'."""
+    digits = format(sum(1 << cpu for cpu in cpus), 'x')
+    digits = digits.zfill(-(-len(digits) // 8) * 8)
+    words = [digits[start:start + 8] for start in range(0, len(digits), 8)]
+    return ','.join([words[0].lstrip('0') or '0', *words[1:]])
 
 
 class HostFS:

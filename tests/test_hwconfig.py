@@ -297,6 +297,21 @@ def test_a_failure_part_way_undoes_what_was_done(write_config, host_copy):
                                                    if 'rtemap' not in k and 'cpu3/cpufreq' not in k}
 
 
+def test_apply_writes_a_wide_default_irq_mask_in_32_bit_words(write_config, tmp_path):
+    """The kernel takes at most 8 hex digits between commas: a 64-CPU host's mask needs them."""
+    root = tmp_path / 'host64'
+    for path, text in {'sys/devices/system/cpu/online': '0-63', 'sys/devices/system/cpu/possible': '0-63',
+                       'proc/irq/default_smp_affinity': 'ffffffff,ffffffff'}.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text + '\n')
+    config = write_config(eal='{main_lcore: 0, lcores: [40, 41], hugepages: off}', feed='net_null1',
+                          stages='{md: 40}')
+    assert main(['apply', '--root', str(root), config]) == 0
+    assert (root / 'proc/irq/default_smp_affinity').read_text() == 'fffffcff,ffffffff'
+    assert main(['revert', '--root', str(root)]) == 0
+    assert (root / 'proc/irq/default_smp_affinity').read_text() == 'ffffffff,ffffffff'
+
+
 def test_apply_refuses_without_root(write_config, monkeypatch, capsys):
     config = write_config(eal='{main_lcore: 0, lcores: [1]}', feed='net_null1', stages='{md: 1}')
     monkeypatch.setattr(os, 'geteuid', lambda: 1000)
