@@ -167,13 +167,17 @@ def _irqbalance_file(fs: HostFS) -> tuple[str, str | None]:
 
 
 def _irqbalance_banned(fs: HostFS) -> frozenset[int] | None:
-    """CPUs irqbalance leaves alone, from its environment file."""
+    """CPUs irqbalance leaves alone, from its environment file; None: no ban set, or one
+    that cannot be read. irqbalance takes an empty value as not set."""
     for path in IRQBALANCE_FILES:
         settings = dict(re.findall(r'^\s*(IRQBALANCE_BANNED_CPU\w*)="?([^"\n]*)"?', fs.text(path) or '', re.M))
-        if 'IRQBALANCE_BANNED_CPULIST' in settings:
-            return parse_cpulist(settings['IRQBALANCE_BANNED_CPULIST'])
-        if 'IRQBALANCE_BANNED_CPUS' in settings:
-            return _mask_cpus(settings['IRQBALANCE_BANNED_CPUS'])
+        try:
+            if settings.get('IRQBALANCE_BANNED_CPULIST', '').strip():
+                return parse_cpulist(settings['IRQBALANCE_BANNED_CPULIST'])
+            if settings.get('IRQBALANCE_BANNED_CPUS', '').strip():
+                return _mask_cpus(settings['IRQBALANCE_BANNED_CPUS'].strip())
+        except ValueError:
+            return None
     return None
 
 

@@ -125,6 +125,24 @@ def test_capture_copies_what_discovery_reads(tmp_path):
     assert discover(live).cpus == discover('/').cpus
 
 
+@pytest.mark.parametrize('settings', ['IRQBALANCE_BANNED_CPUS=\n',
+                                      'IRQBALANCE_BANNED_CPUS=""\nIRQBALANCE_BANNED_CPULIST=""\n'])
+def test_empty_irqbalance_bans_read_as_not_set(host_copy, settings):
+    root = host_copy(SERVER)
+    banned_file = root / 'etc/default/irqbalance'
+    banned_file.write_text('#IRQBALANCE_BANNED_CPULIST=2-7\n')
+    unset = discover(root).irqbalance_banned
+    banned_file.write_text(settings)
+    assert discover(root).irqbalance_banned == unset
+
+
+def test_an_unreadable_irqbalance_ban_is_unknown(write_config, host_copy):
+    root = host_copy(SERVER)
+    (root / 'etc/default/irqbalance').write_text('IRQBALANCE_BANNED_CPULIST="two-seven"\n')
+    assert discover(root).irqbalance_banned is None
+    assert verdicts(root, write_config())['irqbalance'] == WARN
+
+
 # -- doctor ------------------------------------------------------------------
 
 def test_doctor_on_this_vm_is_honest(write_config, capsys):
