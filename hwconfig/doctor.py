@@ -238,11 +238,13 @@ def check_irqbalance(tgt, topo):
     file = '/proc/*/comm, /etc/default/irqbalance'
     if not topo.irqbalance_running:
         return Finding('irqbalance', PASS, file, 'irqbalance is not running')
-    unbanned = tgt.datapath - (topo.irqbalance_banned or frozenset())
+    banned = topo.irqbalance_banned or frozenset()
+    unbanned = tgt.datapath - banned
     if unbanned:
         return Finding('irqbalance', WARN, file, f'irqbalance runs and may move IRQs onto lcores {_cpus(unbanned)}',
                        'it undoes `colo apply`\'s IRQ moves within seconds',
-                       f'set IRQBALANCE_BANNED_CPULIST={_cpus(tgt.datapath)} in /etc/default/irqbalance and '
+                       # a list of its own replaces the CPUs irqbalance bans now: keep them in it
+                       f'set IRQBALANCE_BANNED_CPULIST={_cpus(banned | tgt.datapath)} in /etc/default/irqbalance and '
                        '`systemctl restart irqbalance` (or `systemctl disable --now irqbalance`)')
     return Finding('irqbalance', PASS, file, f'irqbalance runs with lcores {_cpus(tgt.datapath)} banned')
 

@@ -166,19 +166,24 @@ def _irqbalance_file(fs: HostFS) -> tuple[str, str | None]:
     return IRQBALANCE_FILES[0], None
 
 
-def _irqbalance_banned(fs: HostFS) -> frozenset[int] | None:
-    """CPUs irqbalance leaves alone, from its environment file; None: no ban set, or one
-    that cannot be read. irqbalance takes an empty value as not set."""
+def _irqbalance_banned(fs: HostFS, isolated: frozenset[int] | None,
+                       nohz_full: frozenset[int] | None) -> frozenset[int] | None:
+    """CPUs irqbalance leaves alone, decided as irqbalance does: IRQBALANCE_BANNED_CPUS
+    (deprecated, yet it wins) or else IRQBALANCE_BANNED_CPULIST from its environment
+    file, an empty value counting as not set; with neither, the isolated and nohz_full
+    CPUs. None: a ban that cannot be read, or nothing known."""
     for path in IRQBALANCE_FILES:
         settings = dict(re.findall(r'^\s*(IRQBALANCE_BANNED_CPU\w*)="?([^"\n]*)"?', fs.text(path) or '', re.M))
         try:
-            if settings.get('IRQBALANCE_BANNED_CPULIST', '').strip():
-                return parse_cpulist(settings['IRQBALANCE_BANNED_CPULIST'])
             if settings.get('IRQBALANCE_BANNED_CPUS', '').strip():
                 return _mask_cpus(settings['IRQBALANCE_BANNED_CPUS'].strip())
+            if settings.get('IRQBALANCE_BANNED_CPULIST', '').strip():
+                return parse_cpulist(settings['IRQBALANCE_BANNED_CPULIST'])
         except ValueError:
             return None
-    return None
+    if isolated is None and nohz_full is None:
+        return None
+    return (isolated or frozenset()) | (nohz_full or frozenset())
 
 
 def _cpu_flags(fs: HostFS) -> frozenset[str] | None:
@@ -221,6 +226,7 @@ def discover(root: str | HostFS = '/') -> Topology:
     fs = root if isinstance(root, HostFS) else HostFS(root)
     nodes = _nodes(fs)
     online = fs.cpus(f'{CPU}/online')
+    isolated, nohz_full = fs.cpus(f'{CPU}/isolated'), _nohz_full(fs)
     clocksource = 'sys/devices/system/clocksource/clocksource0'
     return Topology(
         root=str(fs.root),
@@ -229,8 +235,8 @@ def discover(root: str | HostFS = '/') -> Topology:
         allowed_cpus=_allowed_cpus(fs),
         cpus={cpu: _cpu(fs, cpu, nodes) for cpu in sorted(online or ())},
         nodes=nodes,
-        isolated=fs.cpus(f'{CPU}/isolated'),
-        nohz_full=_nohz_full(fs),
+        isolated=isolated,
+        nohz_full=nohz_full,
         cmdline=fs.text('proc/cmdline'),
         cpu_flags=_cpu_flags(fs),
         hugepages=hugepages.hugepage_pools(fs),
@@ -247,7 +253,7 @@ def discover(root: str | HostFS = '/') -> Topology:
         irqs=_interrupts(fs),
         irq_default_affinity=_mask_cpus(fs.text('proc/irq/default_smp_affinity') or '0') or None,
         irqbalance_running=fs.process_running('irqbalance'),
-        irqbalance_banned=_irqbalance_banned(fs),
+        irqbalance_banned=_irqbalance_banned(fs, isolated, nohz_full),
         irqbalance_file=_irqbalance_file(fs),
         thp=_bracketed(fs.text('sys/kernel/mm/transparent_hugepage/enabled')),
         numa_balancing=fs.integer('proc/sys/kernel/numa_balancing'),

@@ -182,9 +182,10 @@ def test_doctor_on_the_misconfigured_host(write_config):
     found = verdicts(MISCONFIGURED, write_config(eal='{main_lcore: 0, lcores: [2, 3]}', feed='0000:03:00.0',
                                                  stages='{md: 2}'))
     assert found['irqs'] == FAIL and found['vfio'] == FAIL  # ixgbe, no vfio-pci, no IOMMU
-    assert {found[c] for c in ('governor', 'stale_hugepages', 'irqbalance', 'tsc', 'idle', 'thp',
+    assert {found[c] for c in ('governor', 'stale_hugepages', 'tsc', 'idle', 'thp',
                                'nmi_watchdog', 'smt', 'nohz_full', 'memlock')} == {WARN}
     assert found['isolation'] == PASS
+    assert found['irqbalance'] == PASS  # with no ban list of its own, irqbalance leaves isolated CPUs alone
 
 
 # -- plan --------------------------------------------------------------------
@@ -249,8 +250,7 @@ def test_apply_and_revert_on_the_misconfigured_host(write_config, host_copy, cap
     assert 'write performance > /sys/devices/system/cpu/cpu2/cpufreq/scaling_governor' in dry
     assert 'write 0-1,4-7 > /proc/irq/16/smp_affinity_list' in dry
     assert 'rm /dev/hugepages/rtemap_0' in dry and tree_files(root) == before
-    assert 'write IRQBALANCE_BANNED_CPULIST=2-3 > /etc/default/irqbalance' in dry
-    assert 'systemctl restart irqbalance' in dry
+    assert 'irqbalance' not in dry  # it already leaves the isolated lcores alone
 
     assert main(['apply', '--root', str(root), config]) == 0
     out = capsys.readouterr().out
@@ -260,7 +260,6 @@ def test_apply_and_revert_on_the_misconfigured_host(write_config, host_copy, cap
     assert topo.stale_hugepage_files == [] and {topo.cpus[c].governor for c in (2, 3)} == {'performance'}
     assert {irq.number: irq.affinity for irq in topo.irqs}[126] == {0, 1, 4, 5, 6, 7}
     assert (root / 'proc/sys/kernel/numa_balancing').read_text() == '0'
-    assert topo.irqbalance_banned == {2, 3}  # irqbalance no longer undoes the IRQ moves
     state = json.loads((root / apply.STATE_FILE).read_text())
     assert len(state['changes']) == len(out.splitlines()) - 3  # each line above the summary is a change
 
@@ -273,6 +272,29 @@ def test_apply_and_revert_on_the_misconfigured_host(write_config, host_copy, cap
     gone = {thp, 'dev/hugepages/rtemap_0', 'dev/hugepages/rtemap_1'}  # stale files: removed for good
     assert {k: v.strip() for k, v in after.items() if k != thp} == {
         k: v.strip() for k, v in before.items() if k not in gone}
+
+
+def test_apply_bans_an_lcore_in_irqbalance_without_unbanning_the_isolated_cpus(write_config, host_copy, capsys):
+    """With no ban list, irqbalance leaves isolated CPUs (2, 3 here) alone; a list replaces that."""
+    root = host_copy(MISCONFIGURED)
+    config = write_config(eal='{main_lcore: 0, lcores: [1]}', feed='net_null1', stages='{md: 1}')
+    assert verdicts(root, config)['irqbalance'] == WARN
+    assert main(['apply', '--root', str(root), config]) == 0
+    assert 'irqbalance: CPUs 1-3 banned in /etc/default/irqbalance' in capsys.readouterr().out
+    assert discover(root).irqbalance_banned == {1, 2, 3}
+    assert main(['revert', '--root', str(root)]) == 0
+    assert not (root / 'etc/default/irqbalance').exists()
+
+
+@pytest.mark.parametrize('settings, banned', [
+    ('IRQBALANCE_BANNED_CPULIST=2-3\n', {2, 3}),
+    ('IRQBALANCE_BANNED_CPULIST=2-3\nIRQBALANCE_BANNED_CPUS=30\n', {4, 5}),  # the mask wins
+])
+def test_irqbalance_bans_are_read_as_irqbalance_reads_them(host_copy, settings, banned):
+    root = host_copy(MISCONFIGURED)
+    (root / 'etc/default').mkdir(parents=True)
+    (root / 'etc/default/irqbalance').write_text(settings)
+    assert discover(root).irqbalance_banned == banned
 
 
 def test_apply_binds_a_nic_to_vfio_and_revert_gives_it_back(write_config, host_copy):
