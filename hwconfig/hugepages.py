@@ -150,7 +150,11 @@ class Reservation:
         set_pool_size(2048, self.before + max(0, self.pages - pool.free))
         self.mounted = not hugetlbfs_mounts()
         if self.mounted:
-            mount_hugetlbfs(HUGETLBFS_MOUNT, 2048)
+            try:
+                mount_hugetlbfs(HUGETLBFS_MOUNT, 2048)
+            except BaseException:
+                set_pool_size(2048, self.before)  # a failed __enter__ gets no __exit__
+                raise
         return self
 
     def __exit__(self, *exc):

@@ -361,6 +361,22 @@ def test_apply_refuses_without_root(write_config, monkeypatch, capsys):
     assert main(['revert']) == 1
 
 
+def test_a_reservation_that_cannot_mount_gives_its_pages_back(monkeypatch):
+    """Every host call is replaced: nothing here touches this machine."""
+    sizes = [10]
+    monkeypatch.setattr(hugepages, 'hugepage_pools', lambda: [hugepages.HugepagePool(2048, sizes[-1], 0)])
+    monkeypatch.setattr(hugepages, 'set_pool_size', lambda size_kb, pages: sizes.append(pages))
+    monkeypatch.setattr(hugepages, 'hugetlbfs_mounts', lambda: [])
+
+    def mount_refused(path, size_kb):
+        raise subprocess.CalledProcessError(32, ['mount'], stderr='permission denied')
+    monkeypatch.setattr(hugepages, 'mount_hugetlbfs', mount_refused)
+    with pytest.raises(subprocess.CalledProcessError):
+        with hugepages.Reservation(64):
+            pass
+    assert sizes == [10, 42, 10]
+
+
 # -- this machine, for real --------------------------------------------------
 
 def _host_memory_state():
