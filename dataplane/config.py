@@ -286,21 +286,19 @@ def _hugepages(value: Any) -> str:
 
 def _price(max_units: int) -> _Scalar:
     """Dollars with at most 4 decimals, read as integer units of $0.0001 (OUCH's),
-    up to max_units: the risk checks refuse a limits record with more."""
+    up to max_units: the risk checks refuse a limits record with more. Read from
+    the text as written: a YAML float keeps only about 16 significant digits."""
     most = decimal.Decimal(max_units) / PRICE_UNITS_PER_DOLLAR
 
-    def units(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            raise ValueError(value)
+    def units(text: str) -> int:
         try:
-            amount = decimal.Decimal(str(value))
+            amount = decimal.Decimal(text)
         except decimal.InvalidOperation:
-            raise ValueError(value) from None
+            raise ValueError(text) from None
         if not amount.is_finite() or not 0 < amount <= most or amount.as_tuple().exponent < -4:
-            raise ValueError(value)
+            raise ValueError(text)
         return int(amount * PRICE_UNITS_PER_DOLLAR)
-    return _Scalar(f'an amount in dollars above 0 and at most {most} with at most 4 decimals',
-                   units, typed=True)
+    return _Scalar(f'an amount in dollars above 0 and at most {most} with at most 4 decimals', units)
 
 
 def _basis_points(value: Any) -> int:

@@ -254,7 +254,7 @@ def test_order_path_sections_read_prices_in_ouch_units(tmp_path, monkeypatch):
 @pytest.mark.parametrize('change, message', [
     (('tick_size: 0.01', 'tick_size: 0.00001'),
      "colo.yaml:11: instruments[0].tick_size: expected an amount in dollars above 0 and at most 429496.7296 "
-     "with at most 4 decimals, got 1e-05"),
+     "with at most 4 decimals, got '0.00001'"),
     (('collar_percent: 7.5', 'collar_percent: 150'),
      "colo.yaml:11: instruments[0].collar_percent: expected a percentage above 0 and at most 100, "
      "with at most 2 decimals, got 150"),
@@ -271,13 +271,13 @@ def test_order_path_sections_read_prices_in_ouch_units(tmp_path, monkeypatch):
     # a huge amount meant as "no limit": past 2^63 units `colo risk set` stopped the running appliance
     (('credit_limit: 5000000', 'credit_limit: 999999999999999'),
      'colo.yaml:14: accounts[0].credit_limit: expected an amount in dollars above 0 and at most '
-     '461168601842738.7904 with at most 4 decimals, got 999999999999999'),
+     '461168601842738.7904 with at most 4 decimals, got \'999999999999999\''),
     (('max_order_notional: 250000.5', 'max_order_notional: 461168601842739'),
      'colo.yaml:14: accounts[0].max_order_notional: expected an amount in dollars above 0 and at most '
-     '461168601842738.7904 with at most 4 decimals, got 461168601842739'),
+     '461168601842738.7904 with at most 4 decimals, got \'461168601842739\''),
     (('tick_size: 1,', 'tick_size: 500000,'),
      'colo.yaml:12: instruments[1].tick_size: expected an amount in dollars above 0 and at most '
-     '429496.7296 with at most 4 decimals, got 500000'),
+     '429496.7296 with at most 4 decimals, got \'500000\''),
 ])
 def test_order_path_errors(tmp_path, monkeypatch, change, message):
     monkeypatch.chdir(tmp_path)

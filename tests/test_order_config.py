@@ -132,6 +132,12 @@ def test_limits_up_to_what_the_risk_checks_take_are_put_in_force(tmp_path, monke
     Risk(risk_limits(cfg))
 
 
+def test_amounts_are_read_to_the_last_decimal(tmp_path, monkeypatch):
+    """17 significant digits: a YAML float would round the last ones away."""
+    text = ORDER_PATH.replace('credit_limit: 5000000', 'credit_limit: 9876543210123.4567')
+    assert load(tmp_path, monkeypatch, text).accounts[0].credit_limit == 98_765_432_101_234_567
+
+
 @pytest.mark.parametrize('stages, message', [
     ('{md: 1, gateway: 1, matching: 1}',
      'colo.yaml:21: order_entry: needs stages.gateway, stages.risk and stages.matching (missing: risk)'),
