@@ -34,6 +34,9 @@ def demo(seed: int, symbols: int, messages: int) -> int:
     with tempfile.TemporaryDirectory(prefix="colo-demo-") as tmp:
         session = pathlib.Path(tmp, "session.itch")
         print(f"synthesizing {messages} ITCH 5.0 messages, {symbols} symbols, seed {seed}")
+        print("ports: net_af_packet on veth pairs, so every tx burst is a system call: the "
+              "burst and order times below are mostly the kernel's (`make bench` measures the "
+              "data plane on net_ring/net_null)")
         write_itch_file(session, synthesize(seed, symbols, messages))
         netns.setup()
         subscriber = exchange = traders = None
