@@ -15,9 +15,13 @@ from multicast.subscriber import Subscriber
 from multicast.ticks import TICK_DTYPE, format_tick
 
 
+ANSWER_WAIT_S = 2.0  # after the end of session, for re-requested ticks still missing
+
+
 def _summary(sub: Subscriber, elapsed: float) -> str:
+    recovered = f", {sub.recovered} recovered" if sub.rerequest else ""
     return (f"{sub.ticks} ticks in {sub.packets} packets over {elapsed:.1f} s; "
-            f"gaps {sub.gaps} ({sub.missing} ticks missing), duplicates {sub.duplicates}, "
+            f"gaps {sub.gaps} ({sub.missing} ticks missing{recovered}), duplicates {sub.duplicates}, "
             f"bad packets {sub.bad_packets}, other session {sub.other_session}; "
             f"{len(sub.symbols)} symbols"
             + ("; end of session" if sub.end_of_session else ""))
@@ -26,12 +30,14 @@ def _summary(sub: Subscriber, elapsed: float) -> str:
 def subscribe(group: str, port: int, iface: str | None = None, stats: bool = False,
               count: int | None = None, timeout: float | None = None,
               sample: int | None = None, save: str | None = None, tz: str = "UTC",
-              out=sys.stdout) -> int:
+              rerequest: tuple[str, int] | None = None, out=sys.stdout) -> int:
     """Runs until end of session, `count` ticks, `timeout` seconds without ticks or
     SIGINT/SIGTERM. sample: print only the first N ticks. save: every tick
-    received, as a .npy of TICK_DTYPE. Exit status 0 when the session ended or
-    `count` ticks came, without gaps, or when stopped by the user; 1 on gaps or
-    when the stream went quiet (`timeout`) before its end."""
+    received, as a .npy of TICK_DTYPE. rerequest: the appliance's re-request
+    address; what a gap loses is asked for there, and awaited for ANSWER_WAIT_S
+    past the end of session. Exit status 0 when the session ended or `count`
+    ticks came with nothing missing (or all of it recovered), or when stopped by
+    the user; 1 otherwise, or when the stream went quiet (`timeout`) before its end."""
     stopping = []
     for s in (signal.SIGINT, signal.SIGTERM):
         signal.signal(s, lambda *_: stopping.append(1))
@@ -39,27 +45,32 @@ def subscribe(group: str, port: int, iface: str | None = None, stats: bool = Fal
     zone = ZoneInfo(tz)
     # Opened before joining: a path that cannot be written fails now, not
     # after a whole session has been received.
-    with _opened_for_writing(save) as saved, Subscriber(group, port, iface=iface, timeout=0.2) as sub:
+    with _opened_for_writing(save) as saved, \
+            Subscriber(group, port, iface=iface, rerequest=rerequest, timeout=0.2) as sub:
         start = last = time.monotonic()
-        last_ticks = idle_since = 0
+        last_ticks = idle_since = ended_at = 0
         timed_out = False
-        while not stopping and not sub.end_of_session and (count is None or sub.ticks < count):
+        while not stopping and not sub.complete and (count is None or sub.ticks < count):
             packet = sub.recv()
             now = time.monotonic()
-            if packet is None or len(packet.ticks) == 0:  # heartbeats are idle time too
-                idle_since = idle_since or now
-                if timeout is not None and now - idle_since >= timeout:
-                    timed_out = True
-                    break
-            else:
+            if packet is not None and len(packet.ticks) > 0:
                 idle_since = 0
                 if save:
-                    kept.append(packet.ticks.astype(TICK_DTYPE))
+                    kept.append((packet.seq, packet.ticks.astype(TICK_DTYPE)))
                 if not stats:
                     room = len(packet.ticks) if sample is None else max(0, sample - printed)
                     for tick in packet.ticks[:room]:
                         print(format_tick(tick, sub.symbols, zone), file=out)
                     printed += min(room, len(packet.ticks))
+            elif sub.end_of_session:  # only answers to re-requests are awaited now
+                ended_at = ended_at or now
+                if now - ended_at >= ANSWER_WAIT_S:
+                    break  # they are not coming: what is missing stays so
+            else:  # heartbeats are idle time too
+                idle_since = idle_since or now
+                if timeout is not None and now - idle_since >= timeout:
+                    timed_out = True
+                    break
             if (stats or sample) and now - last >= 1.0:
                 print(f"{(sub.ticks - last_ticks) / (now - last):.0f} ticks/s, "
                       + _summary(sub, now - start), file=out, flush=True)
@@ -67,9 +78,11 @@ def subscribe(group: str, port: int, iface: str | None = None, stats: bool = Fal
         print(_summary(sub, time.monotonic() - start)
               + (f"; no ticks for {timeout:g} s before the end of session" if timed_out else ""),
               file=out, flush=True)
-        if saved:
-            np.save(saved, np.concatenate(kept) if kept else np.empty(0, TICK_DTYPE))
-    return 0 if stopping or (sub.gaps == 0 and not timed_out) else 1
+        if saved:  # in sequence order: recovered ticks arrive after later ones
+            kept.sort(key=lambda seq_ticks: seq_ticks[0])
+            np.save(saved, np.concatenate([ticks for _, ticks in kept]) if kept
+                    else np.empty(0, TICK_DTYPE))
+    return 0 if stopping or (sub.missing == sub.recovered and not timed_out) else 1
 
 
 def _opened_for_writing(save: str | None):
@@ -114,6 +127,18 @@ def group_port(text: str) -> tuple[str, int]:
     return group, int(port)
 
 
+def host_port(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    try:
+        ipaddress.IPv4Address(host)
+    except ValueError:
+        host = ""
+    if not (host and _is_udp_port(port)):
+        raise argparse.ArgumentTypeError(f"expected IP:PORT, an IPv4 address and a UDP port "
+                                         f"from 1 to 65535, got {text!r}")
+    return host, int(port)
+
+
 def time_zone(name: str) -> str:
     try:
         ZoneInfo(name)
@@ -133,12 +158,14 @@ def add_arguments(p: argparse.ArgumentParser):
     p.add_argument("--save", metavar="FILE.npy", help="keep every tick received in FILE.npy")
     p.add_argument("--tz", type=time_zone, default="UTC",
                    help="time zone to print times in (default UTC)")
+    p.add_argument("--rerequest", type=host_port, metavar="IP:PORT",
+                   help="re-request what gaps lose from the appliance there (outputs[].rerequest_port)")
 
 
 def run(args) -> int:
     group, port = args.group_port
     return subscribe(group, port, args.iface, args.stats, args.count, args.timeout,
-                     args.sample, args.save, args.tz)
+                     args.sample, args.save, args.tz, args.rerequest)
 
 
 def main(argv=None) -> int:

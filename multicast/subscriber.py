@@ -9,6 +9,7 @@ from multicast.ticks import MOLD_HEADER, TickPacket, decode_packet, symbol_of_r_
 
 SIOCGIFADDR = 0x8915  # Linux ioctl: an interface's IPv4 address
 MAX_REQUEST_COUNT = 0xFFFE  # 0xFFFF would read as end of session
+REQUEST_RETRY_S = 0.1  # an answer holds one packet of ticks: the rest is asked for again
 
 
 def interface_address(iface: str) -> str:
@@ -31,7 +32,9 @@ class Subscriber:
     A packet past the next expected sequence is a gap: it is counted and, with a
     re-request address, the missing range is requested by unicast; answers fill
     the hole even though their sequence is below `next_seq`. Anything else below
-    `next_seq` is a duplicate and is dropped.
+    `next_seq` is a duplicate and is dropped. What is still outstanding is
+    requested again every REQUEST_RETRY_S: an answer carries one packet of
+    ticks, and UDP loses requests and answers too.
     """
 
     def __init__(self, group: str, port: int, iface: str | None = None,
@@ -43,6 +46,8 @@ class Subscriber:
         self.gaps = 0  # gap events
         self.missing = 0  # ticks found missing, recovered or not
         self.recovered = 0  # ticks received in answer to re-requests
+        self.requests = 0  # re-request packets sent, retries included
+        self.last_request = 0.0  # time.monotonic() of the last ones sent
         self.duplicates = 0  # packets dropped as already seen
         self.bad_packets = 0  # packets decode_packet refused
         self.other_session = 0  # packets of a session other than the one followed
@@ -79,18 +84,31 @@ class Subscriber:
         session; None when nothing new arrives within the timeout."""
         deadline = None if self.timeout is None else time.monotonic() + self.timeout
         while True:
-            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+            now = time.monotonic()
+            if self.outstanding and now - self.last_request >= REQUEST_RETRY_S:
+                for first, end in self.outstanding:
+                    self._request(first, end)
+            wait = None if deadline is None else max(0.0, deadline - now)
+            if self.outstanding:
+                wait = REQUEST_RETRY_S if wait is None else min(wait, REQUEST_RETRY_S)
             readable, _, _ = select.select(self.sockets, [], [], wait)
             if not readable:
+                if deadline is None or time.monotonic() < deadline:
+                    continue
                 return None
             for sock in readable:
                 packet = self._accept(sock.recv(65535))
                 if packet is not None:
                     return packet
 
+    @property
+    def complete(self) -> bool:
+        """The session has ended and no re-requested range is still awaited."""
+        return self.end_of_session and not self.outstanding
+
     def iter_ticks(self):
-        """Yield ticks one by one until the end of session or a timeout."""
-        while not self.end_of_session:
+        """Yield ticks one by one until the session is complete or a timeout."""
+        while not self.complete:
             packet = self.recv()
             if packet is None:
                 return
@@ -133,9 +151,14 @@ class Subscriber:
         if self.request_sock is None:
             return
         self.outstanding.append((first, end))
+        self._request(first, end)
+
+    def _request(self, first: int, end: int):
         for start in range(first, end, MAX_REQUEST_COUNT):
             count = min(MAX_REQUEST_COUNT, end - start)
             self.request_sock.sendto(MOLD_HEADER.pack(self.session, start, count), self.rerequest)
+            self.requests += 1
+        self.last_request = time.monotonic()
 
     def _fill(self, first: int, end: int) -> tuple[int, int]:
         """Take the part of [first, end) that lies in an outstanding range off it;

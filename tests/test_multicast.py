@@ -4,6 +4,7 @@ import os
 import socket
 import struct
 import subprocess
+import threading
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -236,6 +237,93 @@ def test_gap_is_re_requested_and_the_answer_fills_it(feed):
         server.sendto(packet(3, r_tick(), TRADE), requester)  # answered twice: a duplicate
         assert sub.recv() is None
         assert sub.duplicates == 1
+
+
+def requests_received(server) -> list[tuple[int, int]]:
+    """(first, count) of every request waiting at server."""
+    got = []
+    server.settimeout(0.05)
+    try:
+        while True:
+            got.append(struct.unpack('>QH', server.recvfrom(100)[0][10:]))
+    except socket.timeout:
+        return got
+
+
+def test_lost_and_partly_answered_requests_are_sent_again(feed):
+    """UDP loses requests, and an answer carries one packet of ticks: what is
+    still missing is asked for again until it comes, and only then is the
+    session complete."""
+    group, port, send = feed
+    server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    server.bind(('127.0.0.1', 0))
+    with server, Subscriber(group, port, iface='lo', rerequest=server.getsockname(), timeout=2) as sub:
+        send(packet(1, QUOTE))
+        send(packet(4, QUOTE))  # 2 and 3 lost
+        send(packet(5, count=0xFFFF))
+        assert [sub.recv().seq for _ in range(3)] == [1, 4, 5]
+        assert sub.end_of_session and not sub.complete
+
+        sub.timeout = 0.3
+        assert sub.recv() is None  # the first request was lost: sent again meanwhile
+        requests = requests_received(server)
+        assert len(requests) >= 2 and set(requests) == {(2, 2)}
+        server.sendto(packet(2, TRADE), sub.request_sock.getsockname())  # one tick of two
+        assert (sub.recv().seq, sub.outstanding) == (2, [(3, 4)])
+
+        assert sub.recv() is None
+        assert requests_received(server)[-1] == (3, 1)
+        server.sendto(packet(3, QUOTE), sub.request_sock.getsockname())
+        assert sub.recv().seq == 3
+        assert sub.complete and (sub.recovered, sub.missing) == (2, 2)
+
+
+@pytest.mark.parametrize('answered', [True, False])
+def test_subscribe_recovers_a_gap_or_says_it_could_not(feed, tmp_path, monkeypatch, answered):
+    """`colo subscribe --rerequest`: a lost tick is asked for, saved in its
+    place in sequence, and the run succeeds; with no answer it waits past the
+    end of session, then fails, saying what is missing."""
+    group, port, send = feed
+    server = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    server.bind(('127.0.0.1', 0))
+    server.settimeout(5)
+
+    def answer_once():
+        request, requester = server.recvfrom(100)
+        assert request == SESSION + struct.pack('>QH', 2, 1)
+        server.sendto(packet(2, r_tick()), requester)
+
+    class JoinedThenSent(Subscriber):
+        def __enter__(self):
+            send(packet(1, QUOTE))
+            send(packet(3, TRADE))  # 2 lost
+            send(packet(4, count=0xFFFF))
+            return self
+    monkeypatch.setattr(subscriber_cli, 'Subscriber', JoinedThenSent)
+    monkeypatch.setattr(subscriber_cli, 'ANSWER_WAIT_S', 0.3)
+    answerer = threading.Thread(target=answer_once) if answered else None
+    out, saved = io.StringIO(), tmp_path / 'ticks.npy'
+    with server:
+        if answerer:
+            answerer.start()
+        status = subscriber_cli.subscribe(group, port, iface='lo', timeout=5, stats=True, save=str(saved),
+                                          rerequest=server.getsockname(), out=out)
+        if answerer:
+            answerer.join()
+    types = np.load(saved)['type'].tolist()
+    if answered:
+        assert (status, types) == (0, [b'Q', b'R', b'T'])
+        assert 'gaps 1 (1 ticks missing, 1 recovered)' in out.getvalue()
+    else:
+        assert (status, types) == (1, [b'Q', b'T'])
+        assert 'gaps 1 (1 ticks missing, 0 recovered)' in out.getvalue()
+
+
+def test_rerequest_address_is_checked_as_an_argument(capsys):
+    with pytest.raises(SystemExit):
+        subscriber_cli.main(['239.1.1.1:5000', '--rerequest', 'appliance:31002'])
+    assert "expected IP:PORT, an IPv4 address and a UDP port from 1 to 65535, got 'appliance:31002'" \
+        in capsys.readouterr().err
 
 
 def test_packets_of_another_session_are_counted_and_dropped(feed):
