@@ -77,6 +77,11 @@ def _nic_changes(tgt: Target, topo: Topology) -> list[Change]:
         driver = topo.pci[address].driver
         if driver in ('vfio-pci', *BIFURCATED):
             continue
+        routed = sorted(set(topo.pci[address].interfaces) & (topo.routed_interfaces or frozenset()))
+        if routed:  # dpdk-devbind refuses these too: unbound, the host loses the link
+            raise ApplyError(f'port {name} ({address}): its interface {routed[0]} carries IPv4 routes, and '
+                             'may be how this host is reached; if the port is right, take the interface '
+                             f'down first (`ip link set {routed[0]} down`)')
         if not topo.vfio_pci_loaded:
             raise ApplyError(f'port {name} ({address}): vfio-pci is not loaded; `modprobe vfio-pci` first '
                              '(and enable the IOMMU: intel_iommu=on iommu=pt)')

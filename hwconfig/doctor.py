@@ -197,6 +197,20 @@ def check_vfio(tgt, topo):
                    ('intel_iommu=on', 'iommu=pt') if status == FAIL else ())
 
 
+def check_nic_routes(tgt, topo):
+    file = '/proc/net/route, /sys/bus/pci/devices/*/net'
+    if topo.routed_interfaces is None:
+        return Finding('nic_routes', WARN, file, 'the routing table is unreadable')
+    routed = [f'{address} ({iface})' for address in tgt.pci.values() if address in topo.pci
+              for iface in topo.pci[address].interfaces if iface in topo.routed_interfaces]
+    if not routed:
+        return Finding('nic_routes', PASS, file, 'no configured port carries IPv4 routes')
+    return Finding('nic_routes', FAIL, file, f"IPv4 routes go through {', '.join(routed)}",
+                   'bound to DPDK, the port leaves the kernel: what reaches this host through it is cut off; '
+                   '`colo apply` refuses it',
+                   'check the PCI address in the config; if it is right, take the interface down first')
+
+
 def check_governor(tgt, topo):
     file = '/sys/devices/system/cpu/cpu*/cpufreq/scaling_governor'
     governors = {lcore: topo.cpus[lcore].governor for lcore in sorted(tgt.datapath & set(topo.cpus))}
@@ -337,7 +351,8 @@ def tunable_findings(tgt, topo):
 
 
 CHECKS = [check_hypervisor, check_placement, check_affinity, check_isolation, check_nohz_full, check_smt,
-          check_numa, check_hugepages, check_stale_hugepages, check_vfio, check_governor, check_irqs,
+          check_numa, check_hugepages, check_stale_hugepages, check_vfio, check_nic_routes,
+          check_governor, check_irqs,
           check_irqbalance, check_clock, check_idle, check_memlock]
 
 

@@ -75,6 +75,7 @@ class Topology:
     hugetlbfs: list[hugepages.HugetlbfsMount]
     stale_hugepage_files: list[str]
     pci: dict[str, PciDevice]
+    routed_interfaces: frozenset[str] | None  # netdevs IPv4 routes go through (None: unknown)
     vfio_pci_loaded: bool
     vfio_noiommu: bool
     idle_driver: str | None
@@ -129,6 +130,15 @@ def _pci_device(fs: HostFS, address: str) -> PciDevice:
     return PciDevice(address, fs.text(f'{d}/class'), fs.link_name(f'{d}/driver'),
                      None if node is None or node < 0 else node, fs.link_name(f'{d}/iommu_group'),
                      tuple(interfaces), max((s for s in speeds if s and s > 0), default=None))
+
+
+def _routed_interfaces(fs: HostFS) -> frozenset[str] | None:
+    """Interfaces the IPv4 routing table sends through (the Iface column of
+    /proc/net/route): an interface with an address has at least its subnet's."""
+    text = fs.text('proc/net/route')
+    if text is None:
+        return None
+    return frozenset(line.split()[0] for line in text.splitlines()[1:] if line.split())
 
 
 def _interrupts(fs: HostFS) -> list[Irq]:
@@ -244,6 +254,7 @@ def discover(root: str | HostFS = '/') -> Topology:
         hugetlbfs=hugepages.mounts(fs),
         stale_hugepage_files=hugepages.stale_files(fs),
         pci={address: _pci_device(fs, address) for address in fs.names(PCI)},
+        routed_interfaces=_routed_interfaces(fs),
         vfio_pci_loaded=fs.exists('sys/bus/pci/drivers/vfio-pci'),
         vfio_noiommu=fs.text('sys/module/vfio/parameters/enable_unsafe_noiommu_mode') == 'Y',
         idle_driver=fs.text(f'{CPU}/cpuidle/current_driver'),

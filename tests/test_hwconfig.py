@@ -182,6 +182,7 @@ def test_doctor_on_the_misconfigured_host(write_config):
     found = verdicts(MISCONFIGURED, write_config(eal='{main_lcore: 0, lcores: [2, 3]}', feed='0000:03:00.0',
                                                  stages='{md: 2}'))
     assert found['irqs'] == FAIL and found['vfio'] == FAIL  # ixgbe, no vfio-pci, no IOMMU
+    assert found['nic_routes'] == FAIL  # the host's only NIC: its default route goes through it
     assert {found[c] for c in ('governor', 'stale_hugepages', 'tsc', 'idle', 'thp',
                                'nmi_watchdog', 'smt', 'nohz_full', 'memlock')} == {WARN}
     assert found['isolation'] == PASS
@@ -315,6 +316,21 @@ def test_apply_binds_a_nic_to_vfio_and_revert_gives_it_back(write_config, host_c
     assert read('sys/bus/pci/drivers/vfio-pci/unbind') == read('sys/bus/pci/drivers/ice/bind') == '0000:af:00.0'
     assert read('sys/bus/pci/devices/0000:af:00.0/driver_override') == '\n'  # cleared
     assert read('sys/devices/system/node/node1/hugepages/hugepages-2048kB/nr_hugepages') == '0'
+
+
+def test_apply_refuses_to_take_a_nic_the_host_routes_through(write_config, host_copy):
+    """A wrong PCI address in the config must not cut the operator off: like
+    dpdk-devbind, apply leaves a NIC that IPv4 routes go through alone."""
+    root = host_copy(SERVER)
+    route = root / 'proc/net/route'
+    route.write_text(route.read_text() + 'ens801f0\t0000A8C0\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n')
+    config = write_config(eal='{main_lcore: 8, lcores: [10, 11]}', feed='0000:af:00.0', stages='{md: 10}')
+    fs, tgt = HostFS(root), target(load_config(config))
+    topo = discover(fs)
+    assert {f.check: f.status for f in diagnose(tgt, topo)}['nic_routes'] == FAIL
+    with pytest.raises(apply.ApplyError, match=r'^port feed_a \(0000:af:00.0\): its interface ens801f0 carries '
+                       r'IPv4 routes, and may be how this host is reached; .*`ip link set ens801f0 down`'):
+        apply.changes(tgt, make_plan(tgt, topo), topo)
 
 
 def test_a_failure_part_way_undoes_what_was_done(write_config, host_copy):
