@@ -84,7 +84,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", help="output pcap (default INPUT.ticks.pcap)")
     s.add_argument("--date", type=_date, default=datetime.date.today(),
                    help="session date YYYY-MM-DD (default today)")
-    s.add_argument("--tz", default="America/New_York", help="feed time zone")
+    s.add_argument("--tz", type=subscriber_cli.time_zone, default="America/New_York",
+                   help="feed time zone")
     s.add_argument("--group", type=subscriber_cli.multicast_group,
                    help="only this destination multicast group")
     s.add_argument("--port", type=subscriber_cli.udp_port, help="only this destination UDP port")

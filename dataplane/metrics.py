@@ -96,5 +96,9 @@ def _order_metrics(o: dict, tsc_hz: int):
 def serve(appliance, port: int):
     """Starts the exporter (a daemon thread) unless port is 0."""
     if port:
+        try:
+            start_http_server(port)
+        except OSError as e:  # the bare errno would not say which setting to change
+            raise OSError(e.errno, f"metrics.prometheus_port {port}: {e.strerror} (another colo "
+                                   "run? choose another port, or 0 for none)") from None
         REGISTRY.register(MdCollector(appliance))
-        start_http_server(port)

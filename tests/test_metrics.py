@@ -1,9 +1,13 @@
 """The Prometheus exporter, scraped from a collector over a counters snapshot."""
+import socket
+
 import numpy as np
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from dataplane.binding import Normalizer
+from dataplane.cli import main
+from dataplane.config import example_config_text
 from dataplane.metrics import MdCollector
 
 
@@ -41,3 +45,14 @@ def test_line_gaps_sum_without_the_arbitrated_ones():
     samples = scrape(md_counters(gaps=1, line_a_gaps=3, line_b_gaps=2))
     assert samples['colo_md_gaps_total'] == {(): 1}
     assert samples['colo_md_line_gaps_total'] == {(('line', 'a'),): 3, (('line', 'b'),): 2}
+
+
+def test_a_metrics_port_in_use_is_named_before_anything_starts(tmp_path, capsys):
+    with socket.socket() as taken:
+        taken.bind(('0.0.0.0', 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = tmp_path / 'colo.yaml'
+        config.write_text(example_config_text().replace('prometheus_port: 9108', f'prometheus_port: {port}'))
+        assert main(['run', str(config)]) == 1
+    assert f'colo run: [Errno 98] metrics.prometheus_port {port}: Address already in use' in capsys.readouterr().err

@@ -75,6 +75,8 @@ def test_gzipped_itch_file_and_its_pcap_give_the_same_ticks(tmp_path):
 @pytest.mark.parametrize("option, value, message", [
     ("--port", "70000", "expected a UDP port from 1 to 65535, got '70000'"),
     ("--group", "10.1.2.3", "expected an IPv4 multicast group, got '10.1.2.3'"),
+    # was refused only after the input had been converted, against an internal config
+    ("--tz", "America/Nueva_York", "expected a time zone such as America/New_York, got 'America/Nueva_York'"),
 ])
 def test_bad_filter_is_a_usage_error(capsys, option, value, message):
     # Once the data plane was up it took the port as a 16-bit field: an
