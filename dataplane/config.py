@@ -625,6 +625,15 @@ def _check_order_path(root: yaml.Node, config: Config) -> None:
                        f"needs instruments, accounts and sessions (empty: {', '.join(empty)})")
 
 
+def _check_symbol_room(root: yaml.Node, config: Config) -> None:
+    """The instruments take symbol slots in the md stage's book before the feed's
+    symbols do: more than book.max_symbols could only fail at start."""
+    if len(config.instruments) > config.book.max_symbols:
+        node = _entries(root, None, '')['instruments'][1]
+        raise _Invalid(node, 'instruments', f'expected at most book.max_symbols '
+                       f'({config.book.max_symbols}) instruments, got {len(config.instruments)}')
+
+
 def parse_config(text: str, path: str | os.PathLike = '<string>') -> Config:
     """The config in text; path only names it in errors and in Config.path."""
     path = os.fspath(path)
@@ -633,6 +642,7 @@ def parse_config(text: str, path: str | os.PathLike = '<string>') -> Config:
         root = yaml.compose(text, Loader=yaml.SafeLoader) or yaml.compose('~', Loader=yaml.SafeLoader)
         config = _Record(Config).read(root, None, ChainMap(), path=path)
         _check_order_path(root, config)
+        _check_symbol_room(root, config)
         return config
     except _Invalid as invalid:
         raise ConfigError(path, invalid.line, invalid.field, invalid.problem) from None

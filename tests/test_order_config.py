@@ -189,3 +189,11 @@ def test_order_path_bench_config_is_valid():
     assert cfg.order_entry.port == 'orders'
     assert cfg.order_entry.port not in {line.port for feed in cfg.feeds
                                         for line in feed.lines.values()}
+
+
+def test_more_instruments_than_symbol_slots_is_a_config_error(tmp_path, monkeypatch):
+    """Found at start, it stopped `colo run` after EAL was up; the config says it now."""
+    instruments = ''.join(f'  - {{symbol: S{i}, id: {i + 1}}}\n' for i in range(17))
+    text = MINIMAL + 'book: {max_symbols: 16}\ninstruments:\n' + instruments
+    assert bad(tmp_path, monkeypatch, text) == \
+        'colo.yaml:12: instruments: expected at most book.max_symbols (16) instruments, got 17'
