@@ -147,7 +147,7 @@ class Reservation:
     def __enter__(self):
         pool = next((p for p in hugepage_pools() if p.size_kb == 2048), HugepagePool(2048, 0, 0))
         self.before = pool.total
-        set_pool_size(2048, self.before + max(0, self.pages - pool.free))
+        set_pool_size(2048, self.before + max(0, self.pages - (pool.free - pool.reserved)))
         self.mounted = not hugetlbfs_mounts()
         if self.mounted:
             try:

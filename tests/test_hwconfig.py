@@ -393,6 +393,18 @@ def test_a_reservation_that_cannot_mount_gives_its_pages_back(monkeypatch):
     assert sizes == [10, 42, 10]
 
 
+def test_a_reservation_does_not_count_pages_promised_to_a_running_program(monkeypatch):
+    """free_hugepages still counts pages a mapping has reserved but not touched:
+    taking them for free would leave the benchmark short and on 4 kB pages."""
+    sizes = []
+    monkeypatch.setattr(hugepages, 'hugepage_pools', lambda: [hugepages.HugepagePool(2048, 100, 40, 30)])
+    monkeypatch.setattr(hugepages, 'set_pool_size', lambda size_kb, pages: sizes.append(pages))
+    monkeypatch.setattr(hugepages, 'hugetlbfs_mounts', lambda: ['/dev/hugepages'])
+    with hugepages.Reservation(64):  # 32 pages: 10 of the 40 free are available
+        assert sizes == [122]
+    assert sizes == [122, 100]
+
+
 # -- this machine, for real --------------------------------------------------
 
 def _host_memory_state():
