@@ -24,10 +24,16 @@ def _index(entries, name: str, what: str, key: str = "name") -> int:
     raise ValueError(f"no {what} {name!r} in the config (known: {known})")
 
 
-def _ask(config, command: str) -> dict:
+def _ask(config, command: str, *fields: str) -> dict:
+    """The appliance's answer, which must hold fields: one without them comes
+    from an appliance that is not this version (or is stopping)."""
     answer = query(config.eal.file_prefix, command)
     if "error" in answer:
         raise RuntimeError(f"{command}: {answer['error']}")
+    missing = [field for field in fields if field not in answer]
+    if missing:
+        raise RuntimeError(f"{command}: the appliance answered without {', '.join(missing)}; "
+                           "is it another version of colo, or stopping?")
     return answer
 
 
@@ -37,8 +43,9 @@ def _dollars(price: int) -> str:
 
 def book(args) -> int:
     config = load_config(args.config)
-    depth = _ask(config, f"/colo/book,{_index(config.instruments, args.symbol, 'instrument', 'symbol')}")
-    levels = {side: list(zip(*[iter(depth.get(side, []))] * 3)) for side in ("bids", "asks")}
+    depth = _ask(config, f"/colo/book,{_index(config.instruments, args.symbol, 'instrument', 'symbol')}",
+                 "bids", "asks")
+    levels = {side: list(zip(*[iter(depth[side])] * 3)) for side in ("bids", "asks")}
     if args.json:
         print(json.dumps(levels))
         return 0
@@ -57,8 +64,9 @@ def risk_show(args) -> int:
     command = f"/colo/risk,{_index(config.accounts, args.account, 'account')}"
     if args.symbol:
         command += f",{_index(config.instruments, args.symbol, 'instrument', 'symbol')}"
-    state = _ask(config, command)
-    for key in ("open_buy_notional", "net_bought"):
+    money = ("open_buy_notional", "net_bought")
+    state = _ask(config, command, *money)
+    for key in money:
         state[key] = _dollars(int(state[key]))
     print(json.dumps(state) if args.json else
           "\n".join(f"{k:18s} {v}" for k, v in state.items()))
@@ -69,10 +77,10 @@ def risk_set(args) -> int:
     """The appliance re-reads its config file on SIGHUP and swaps the limits in
     whole; the file is checked here first, so a typo never reaches it."""
     config = load_config(args.config)
-    before = _ask(config, "/colo/orders")["limit_swaps"]
+    before = _ask(config, "/colo/orders", "limit_swaps")["limit_swaps"]
     os.kill(appliance_pid(config.eal.file_prefix), signal.SIGHUP)
     deadline = time.monotonic() + 5
-    while _ask(config, "/colo/orders")["limit_swaps"] == before:
+    while _ask(config, "/colo/orders", "limit_swaps")["limit_swaps"] == before:
         if time.monotonic() > deadline:
             raise RuntimeError("the appliance did not take the limits: see its output "
                                "(the accounts, sessions and instruments must be those running)")
@@ -87,7 +95,8 @@ def kill(args) -> int:
     if (entries is None) != (args.name is None):
         raise ValueError("colo kill all takes no name; session and account need one")
     index = 0 if entries is None else _index(entries, args.name, args.scope)
-    answer = _ask(config, f"/colo/kill,{SCOPES[args.scope]},{index},{0 if args.off else 1}")
+    answer = _ask(config, f"/colo/kill,{SCOPES[args.scope]},{index},{0 if args.off else 1}",
+                  "cancelled")
     what = args.scope + (f" {args.name}" if args.name else "")
     print(f"kill switch {'off' if args.off else 'on'} for {what}"
           + ("" if args.off else f": {answer['cancelled']} open orders cancelled"))
@@ -96,7 +105,7 @@ def kill(args) -> int:
 
 def eod(args) -> int:
     config = load_config(args.config)
-    answer = _ask(config, "/colo/eod")
+    answer = _ask(config, "/colo/eod", "cancelled")
     print(f"end of day: {answer['cancelled']} DAY orders cancelled, sessions told (System Event E); "
           "the tick stream ends once the feed has too")
     return 0

@@ -1,0 +1,107 @@
+"""The order path's operator commands (`colo book`, `colo risk`, `colo kill`,
+`colo eod`) against a telemetry socket stand-in: an appliance that answers
+otherwise than this version expects gets a message, never a traceback."""
+import json
+import os
+import shutil
+import socket
+import threading
+
+import pytest
+
+from dataplane import cli
+from dataplane.eal import runtime_dir
+
+PREFIX = f"colo-review-commands-{os.getpid()}"
+CONFIG = f"""
+eal: {{lcores: [1], hugepages: "off", file_prefix: {PREFIX}}}
+ports:
+  feed: {{device: net_null0, ip: 10.0.0.2}}
+  out: {{device: net_null1, ip: 10.0.0.1}}
+  orders: {{device: net_null2, ip: 10.97.0.1}}
+feeds:
+  - name: f
+    protocol: itch50-moldudp64
+    session_date: 2026-11-24
+    lines: {{a: {{port: feed, group: 233.54.12.111, udp_port: 26477}}}}
+outputs:
+  - {{name: ticks, port: out, group: 239.10.0.1, udp_port: 31001, session: COLO000001}}
+stages: {{md: 1, gateway: 1, risk: 1, matching: 1}}
+metrics: {{prometheus_port: 0}}
+instruments:
+  - {{symbol: COLOA, id: 900001, reference_price: 100.00}}
+accounts:
+  - {{name: alpha}}
+sessions:
+  - {{name: alpha1, username: ALPHA1, password: secret, account: alpha,
+     allowed_sources: [10.97.0.0/24]}}
+order_entry: {{port: orders, udp_port: 30001}}
+"""
+
+
+class Telemetry:
+    """DPDK's telemetry socket as a stand-in: greets each client, then answers
+    its one command with answers[command name] (a dict)."""
+
+    def __init__(self, answers: dict):
+        self.answers = answers
+        os.makedirs(runtime_dir(PREFIX), exist_ok=True)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.sock.bind(f"{runtime_dir(PREFIX)}/dpdk_telemetry.v2")
+        self.sock.listen()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while True:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:  # closed
+                return
+            with client:
+                client.send(json.dumps({"version": "DPDK 22.11.0", "pid": os.getpid(),
+                                        "max_output_len": 16384}).encode())
+                name = client.recv(1024).decode().split(",")[0]
+                client.send(json.dumps({name: self.answers.get(name)}).encode())
+
+    def close(self):
+        self.sock.shutdown(socket.SHUT_RDWR)
+        self.sock.close()
+        self.thread.join()
+        shutil.rmtree(runtime_dir(PREFIX), ignore_errors=True)
+
+
+@pytest.fixture
+def telemetry():
+    servers = []
+
+    def serve(answers):
+        servers.append(Telemetry(answers))
+    yield serve
+    for server in servers:
+        server.close()
+
+
+@pytest.fixture
+def config(tmp_path):
+    path = tmp_path / "colo.yaml"
+    path.write_text(CONFIG)
+    return str(path)
+
+
+# An appliance of another version: every command is there, the fields are not.
+OTHER_VERSION = {"/colo/orders": {"rx_packets": 0}, "/colo/book": {"levels": []},
+                 "/colo/risk": {"open_orders": 0}, "/colo/kill": {"ok": 1},
+                 "/colo/eod": {"ok": 1}}
+
+
+@pytest.mark.parametrize("command", [["book", "COLOA"], ["risk", "show", "alpha"],
+                                     ["kill", "all"], ["kill", "all", "--off"], ["eod"],
+                                     ["risk", "set"]])
+def test_an_answer_without_the_expected_fields_is_explained(telemetry, config, command, capsys):
+    telemetry(OTHER_VERSION)
+    words = command[:2] if command[0] == "risk" else command[:1]
+    argv = words + [config] + command[len(words):]
+    assert cli.main(argv) == 1
+    err = capsys.readouterr().err
+    assert "another version" in err and "Traceback" not in err
