@@ -14,7 +14,7 @@ from feedhandlers.ouch50 import (CLIENT_PACKETS, CONTROLS, LOGIN_REJECT_REASONS,
 MAX_REQUEST_COUNT = 0xFFFF
 
 
-class LoginRejected(Exception):
+class LoginRejected(RuntimeError):  # `colo order` reports it as it does other failures
     pass
 
 
@@ -137,7 +137,7 @@ class OrderClient:
         try:
             session, seq, count, messages = moldudp64.decode_packet(payload)
             if seq == 0:
-                self._control(session, messages)
+                self._control(messages)
                 return []
         except ValueError:
             self.bad_packets += 1
@@ -154,7 +154,7 @@ class OrderClient:
         self._saw(seq + len(messages))
         return self._deliver()
 
-    def _control(self, session: bytes, messages: list[bytes]):
+    def _control(self, messages: list[bytes]):
         for msg in messages:
             control = CONTROLS.decode(msg)
             if control['type'] == 'A':
@@ -162,7 +162,7 @@ class OrderClient:
                 self.next_seq = self.known_end = self.requested_end = control['sequence']
             elif control['type'] == 'J':
                 reason = control['reason']
-                raise LoginRejected(f'login to {session!r} rejected: '
+                raise LoginRejected(f'login as {self.username} rejected: '
                                     f'{LOGIN_REJECT_REASONS.get(reason, reason)}')
             else:
                 self.duplicate_acks.append(control)

@@ -333,3 +333,12 @@ def test_garbage_and_foreign_sessions_are_ignored(gateway_factory):
                         client.sock.getsockname())
         assert client.receive(timeout=0.3) == []
         assert client.bad_packets == 1 and client.next_seq == 1
+
+
+def test_colo_order_with_a_wrong_password_says_the_login_was_rejected(gateway_factory, capsys):
+    from dataplane import cli
+
+    host, port = gateway_factory().address
+    assert cli.main(['order', '--server', f'{host}:{port}', '--user', 'trader', '--password',
+                     'wrong', 'enter', 'B', '100', 'AAPL', '150.25']) == 1
+    assert 'login as trader rejected: not_authorized' in capsys.readouterr().err
