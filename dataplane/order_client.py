@@ -12,6 +12,10 @@ from feedhandlers.ouch50 import (CLIENT_PACKETS, CONTROLS, LOGIN_REJECT_REASONS,
                                  RESPONSES, encode_datagram)
 
 MAX_REQUEST_COUNT = 0xFFFF
+# Colo logs out a session silent for order_entry.timeout_s, which is at least
+# 2 s (more than heartbeat_s, itself at least 1): a heartbeat a second keeps any
+# session while the client waits for answers.
+HEARTBEAT_S = 1.0
 
 
 class LoginRejected(RuntimeError):  # `colo order` reports it as it does other failures
@@ -29,6 +33,7 @@ class OrderClient:
         self.username, self.password, self.session = username, password, session
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(bind)
+        self.last_sent = time.monotonic()
         self.next_user_ref_num = first_user_ref_num
         self.next_seq = None           # next response sequence to deliver
         self.known_end = 0             # the server has sent every sequence below this
@@ -43,6 +48,7 @@ class OrderClient:
     # --- sending ---------------------------------------------------------------------
     def _send(self, *packets: bytes):
         self.sock.sendto(encode_datagram(list(packets)), self.server)
+        self.last_sent = time.monotonic()
 
     def login(self, sequence: int = 0, timeout: float = 1.0) -> int:
         """Logs in; Colo replays responses from `sequence` (0: only new ones). Returns
@@ -110,11 +116,19 @@ class OrderClient:
     def receive(self, timeout: float = 0.5, until=None) -> list[dict]:
         """Responses delivered in sequence order, until `until(responses)` is true or
         `timeout` seconds pass; on a quiet socket anything still missing is
-        re-requested."""
+        re-requested. A logged-in client that has sent nothing for HEARTBEAT_S
+        sends a heartbeat meanwhile."""
         deadline = time.monotonic() + timeout
         delivered = []
         while not (until and until(delivered)):
-            got = self._receive_one(deadline)
+            wake = deadline
+            if self.next_seq is not None and not self.logged_out:
+                if time.monotonic() >= self.last_sent + HEARTBEAT_S:
+                    self.heartbeat()
+                wake = min(deadline, self.last_sent + HEARTBEAT_S)
+            got = self._receive_one(wake)
+            if got is None and time.monotonic() < deadline:
+                continue  # woken to send a heartbeat
             if got is None:
                 self.recover()
                 break

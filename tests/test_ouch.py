@@ -195,6 +195,7 @@ class Gateway:
         self.history: list[bytes] = []          # history[seq - 1]
         self.last_ref = 0
         self.client = None
+        self.heartbeats = 0
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -236,6 +237,8 @@ class Gateway:
                                   if ok else CONTROLS.encode('J', reason='A'), source)
                 elif packet['type'] == 'U':
                     self._order(packet['message'])
+                elif packet['type'] == 'R':
+                    self.heartbeats += 1
                 elif packet['type'] == 'Q':
                     first = packet['sequence']
                     for seq in range(first, min(first + packet['count'],
@@ -342,3 +345,13 @@ def test_colo_order_with_a_wrong_password_says_the_login_was_rejected(gateway_fa
     assert cli.main(['order', '--server', f'{host}:{port}', '--user', 'trader', '--password',
                      'wrong', 'enter', 'B', '100', 'AAPL', '150.25']) == 1
     assert 'login as trader rejected: not_authorized' in capsys.readouterr().err
+
+
+def test_a_client_waiting_for_answers_keeps_its_session_with_heartbeats(gateway_factory):
+    """Colo logs out (and cancels the orders of) a session silent for timeout_s,
+    which can be 2 s: `colo order --wait 5` must not go silent that long."""
+    gateway = gateway_factory()
+    with _client(gateway) as client:
+        client.enter('B', 100, 'AAPL', 1500000)
+        assert len(client.receive(timeout=2.5)) == 1
+        assert gateway.heartbeats >= 1
