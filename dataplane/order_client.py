@@ -53,6 +53,11 @@ class OrderClient:
     def login(self, sequence: int = 0, timeout: float = 1.0) -> int:
         """Logs in; Colo replays responses from `sequence` (0: only new ones). Returns
         the next sequence number; raises LoginRejected or TimeoutError."""
+        # Logging in again (after a logout or a timeout): this login's answer
+        # decides, and the stream restarts where it says.
+        self.next_seq = None
+        self.pending.clear()
+        self.logged_out = False
         self._send(CLIENT_PACKETS.encode('L', username=self.username, password=self.password,
                                          session=self.session, sequence=sequence))
         deadline = time.monotonic() + timeout

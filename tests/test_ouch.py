@@ -196,6 +196,7 @@ class Gateway:
         self.last_ref = 0
         self.client = None
         self.heartbeats = 0
+        self.password = 'secret'
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -230,7 +231,7 @@ class Gateway:
                 continue
             for packet in decode_datagram(payload):
                 if packet['type'] == 'L':
-                    ok = (packet['username'], packet['password']) == ('trader', 'secret')
+                    ok = (packet['username'], packet['password']) == ('trader', self.password)
                     self.client = source if ok else self.client
                     self._control(CONTROLS.encode('A', session='COLO01',
                                                   sequence=len(self.history) + 1)
@@ -355,3 +356,14 @@ def test_a_client_waiting_for_answers_keeps_its_session_with_heartbeats(gateway_
         client.enter('B', 100, 'AAPL', 1500000)
         assert len(client.receive(timeout=2.5)) == 1
         assert gateway.heartbeats >= 1
+
+
+def test_logging_in_again_waits_for_the_new_answer(gateway_factory):
+    """A client logged out (by a timeout, say) logs in again on the same object:
+    a refusal must show, not the first login's sequence."""
+    gateway = gateway_factory()
+    with _client(gateway) as client:
+        client.logout()
+        gateway.password = 'changed'
+        with pytest.raises(LoginRejected, match='not_authorized'):
+            client.login(timeout=2)
