@@ -49,6 +49,9 @@ class OrderPath:
         cfg, oe = config, config.order_entry
         self.config = config
         self.limits = risk_limits(cfg)  # kept alive while in force
+        # Records posted to a risk stage that did not answer in time: it may
+        # still take one, so they live until a later swap is answered.
+        self._limits_unanswered = []
         accounts = {a.name: i for i, a in enumerate(cfg.accounts)}
         self._sessions = ffi.new("struct order_session_params[]", len(cfg.sessions))
         for c, s in zip(self._sessions, cfg.sessions):
@@ -129,9 +132,14 @@ class OrderPath:
         return self._control(type=lib.ORDER_CONTROL_END_OF_DAY).cancels
 
     def swap_limits(self, limits):
-        self._control(type=lib.ORDER_CONTROL_LIMITS, limits=limits._ptr)
-        limits.in_force = True
+        limits.in_force = True  # C may read it from the moment it is posted
+        try:
+            self._control(type=lib.ORDER_CONTROL_LIMITS, limits=limits._ptr)
+        except OrderPathError:
+            self._limits_unanswered.append(limits)
+            raise
         self.limits = limits
+        self._limits_unanswered.clear()
 
     def destroy(self):
         if self._path != ffi.NULL:

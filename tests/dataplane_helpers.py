@@ -10,6 +10,34 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 SAMPLE = SHARED / "data" / "ex20101224.TEST_ITCH_50"
 
+# An appliance with the order path on net_null ports, without hugepages; format
+# it with an EAL file prefix of its own.
+ORDER_PATH_CONFIG = """
+eal: {{lcores: [1], memory_mb: 128, hugepages: "off", file_prefix: {prefix}}}
+ports:
+  feed: {{device: net_null0, ip: 10.0.0.2}}
+  out: {{device: net_null1, ip: 10.0.0.1}}
+  orders: {{device: net_null2, ip: 10.97.0.1}}
+mempool: {{mbufs: 2047, cache: 32}}
+feeds:
+  - name: f
+    protocol: itch50-moldudp64
+    session_date: 2026-11-24
+    lines: {{a: {{port: feed, group: 233.54.12.111, udp_port: 26477}}}}
+outputs:
+  - {{name: ticks, port: out, group: 239.10.0.1, udp_port: 31001, session: COLO000001}}
+stages: {{md: 1, gateway: 1, risk: 1, matching: 1}}
+metrics: {{prometheus_port: 0}}
+instruments:
+  - {{symbol: COLOA, id: 900001, reference_price: 100.00}}
+accounts:
+  - {{name: alpha, credit_limit: 5000000}}
+sessions:
+  - {{name: alpha1, username: ALPHA1, password: secret, account: alpha,
+     allowed_sources: [10.97.0.0/24]}}
+order_entry: {{port: orders, udp_port: 30001, max_orders: 1024, history: 1024}}
+"""
+
 
 def colo(*args, timeout=120, check=True) -> subprocess.CompletedProcess:
     """Runs the `colo` CLI of this checkout and returns its output."""

@@ -11,32 +11,9 @@ import pytest
 
 from dataplane import cli
 from dataplane.eal import runtime_dir
+from dataplane_helpers import ORDER_PATH_CONFIG
 
 PREFIX = f"colo-review-commands-{os.getpid()}"
-CONFIG = f"""
-eal: {{lcores: [1], hugepages: "off", file_prefix: {PREFIX}}}
-ports:
-  feed: {{device: net_null0, ip: 10.0.0.2}}
-  out: {{device: net_null1, ip: 10.0.0.1}}
-  orders: {{device: net_null2, ip: 10.97.0.1}}
-feeds:
-  - name: f
-    protocol: itch50-moldudp64
-    session_date: 2026-11-24
-    lines: {{a: {{port: feed, group: 233.54.12.111, udp_port: 26477}}}}
-outputs:
-  - {{name: ticks, port: out, group: 239.10.0.1, udp_port: 31001, session: COLO000001}}
-stages: {{md: 1, gateway: 1, risk: 1, matching: 1}}
-metrics: {{prometheus_port: 0}}
-instruments:
-  - {{symbol: COLOA, id: 900001, reference_price: 100.00}}
-accounts:
-  - {{name: alpha}}
-sessions:
-  - {{name: alpha1, username: ALPHA1, password: secret, account: alpha,
-     allowed_sources: [10.97.0.0/24]}}
-order_entry: {{port: orders, udp_port: 30001}}
-"""
 
 
 class Telemetry:
@@ -85,7 +62,7 @@ def telemetry():
 @pytest.fixture
 def config(tmp_path):
     path = tmp_path / "colo.yaml"
-    path.write_text(CONFIG)
+    path.write_text(ORDER_PATH_CONFIG.format(prefix=PREFIX))
     return str(path)
 
 
