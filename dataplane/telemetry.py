@@ -18,11 +18,15 @@ def _ask(file_prefix: str, command: str | None, timeout: float) -> tuple[dict, d
         except OSError as e:
             raise RuntimeError(f"no appliance answers on {path} ({e.strerror}); is `colo run` "
                                "running with this eal.file_prefix?") from None
-        greeting = json.loads(s.recv(16384))
-        if command is None:
-            return greeting, None
-        s.send(command.encode())
-        return greeting, json.loads(s.recv(1 << 16)).get(command.split(",")[0])  # keyed without params
+        try:
+            greeting = json.loads(s.recv(16384))
+            if command is None:
+                return greeting, None
+            s.send(command.encode())
+            return greeting, json.loads(s.recv(1 << 16)).get(command.split(",")[0])  # keyed without params
+        except TimeoutError:  # an appliance too busy, or hung
+            raise RuntimeError(f"the appliance with eal.file_prefix {file_prefix} did not answer "
+                               f"{command or 'its greeting'} within {timeout:g} s") from None
 
 
 def query(file_prefix: str, command: str = "/colo/md", timeout: float = 2.0) -> dict:

@@ -18,10 +18,12 @@ PREFIX = f"colo-review-commands-{os.getpid()}"
 
 class Telemetry:
     """DPDK's telemetry socket as a stand-in: greets each client, then answers
-    its one command with answers[command name] (a dict)."""
+    its one command with answers[command name] (a dict); with answers None,
+    never (an appliance too busy to answer)."""
 
-    def __init__(self, answers: dict):
+    def __init__(self, answers: dict | None):
         self.answers = answers
+        self.unanswered = []
         os.makedirs(runtime_dir(PREFIX), exist_ok=True)
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.sock.bind(f"{runtime_dir(PREFIX)}/dpdk_telemetry.v2")
@@ -35,9 +37,12 @@ class Telemetry:
                 client, _ = self.sock.accept()
             except OSError:  # closed
                 return
+            client.send(json.dumps({"version": "DPDK 22.11.0", "pid": os.getpid(),
+                                    "max_output_len": 16384}).encode())
+            if self.answers is None:
+                self.unanswered.append(client)
+                continue
             with client:
-                client.send(json.dumps({"version": "DPDK 22.11.0", "pid": os.getpid(),
-                                        "max_output_len": 16384}).encode())
                 name = client.recv(1024).decode().split(",")[0]
                 client.send(json.dumps({name: self.answers.get(name)}).encode())
 
@@ -45,6 +50,8 @@ class Telemetry:
         self.sock.shutdown(socket.SHUT_RDWR)
         self.sock.close()
         self.thread.join()
+        for client in self.unanswered:
+            client.close()
         shutil.rmtree(runtime_dir(PREFIX), ignore_errors=True)
 
 
@@ -82,3 +89,10 @@ def test_an_answer_without_the_expected_fields_is_explained(telemetry, config, c
     assert cli.main(argv) == 1
     err = capsys.readouterr().err
     assert "another version" in err and "Traceback" not in err
+
+
+def test_an_appliance_that_does_not_answer_is_named(telemetry, config, capsys):
+    telemetry(None)
+    assert cli.main(["eod", config]) == 1
+    assert (f"the appliance with eal.file_prefix {PREFIX} did not answer /colo/eod"
+            in capsys.readouterr().err)
