@@ -68,25 +68,6 @@ match_book_find(const struct match_book *b, uint64_t id)
 	return u64_hash_get(&b->by_id, id);
 }
 
-/* A caller that knows the next commands starts their cache misses early: the
- * id index line a command will probe, two commands ahead... */
-static inline void
-match_book_prefetch_index(const struct match_book *b, uint64_t id)
-{
-	__builtin_prefetch(&b->by_id.slots[u64_hash_index(&b->by_id, id)]);
-}
-
-/* ... then, that line loaded, the order it names: a cancel deep in a queue
- * would otherwise wait on two cache misses in a row. */
-static inline void
-match_book_prefetch_order(const struct match_book *b, uint64_t id)
-{
-	uint32_t slot = match_book_find(b, id);
-
-	if (slot != U64_HASH_EMPTY)
-		__builtin_prefetch(&b->orders[slot]);
-}
-
 static inline uint32_t
 match_book_level_at(const struct match_book *b, uint8_t side, int64_t price)
 {

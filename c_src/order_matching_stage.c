@@ -153,14 +153,6 @@ reports_add(struct order_matching_stage *ms, const struct order_request *rq,
 }
 
 static void
-request_prefetch(const struct order_matching_stage *ms, const struct order_request *rq,
-		 void (*prefetch)(const struct match_book *, uint64_t))
-{
-	if (rq->instrument < ms->n_instruments) /* not a mass cancel of every book */
-		prefetch(ms->books[rq->instrument], rq->cmd.order.id);
-}
-
-static void
 request_handle(struct order_matching_stage *ms, const struct order_request *rq)
 {
 	ms->counters.commands++;
@@ -243,21 +235,14 @@ matching_poll(void *arg, uint64_t now)
 
 	if (ms->n_pending == 0) /* the day's cancels need the room */
 		control_handle(ms, now);
-	/* Looked at as a burst, so the books' lines for the next requests load
-	 * while one is matched; taken one at a time, as a sweep's reports may not
-	 * fit the ring at once (the rest stay in it). */
-	struct order_request rqs[ORDER_BURST];
-	unsigned n = rte_ring_dequeue_burst_elem_start(ms->requests, rqs, sizeof(rqs[0]),
-						       ORDER_BURST, NULL);
-	while ((unsigned)work < n && pending_flush(ms)) {
-		if ((unsigned)work + 2 < n)
-			request_prefetch(ms, &rqs[work + 2], match_book_prefetch_index);
-		if ((unsigned)work + 1 < n)
-			request_prefetch(ms, &rqs[work + 1], match_book_prefetch_order);
-		request_handle(ms, &rqs[work++]);
+	/* One request at a time: a sweep's reports may not fit the ring at once. */
+	while (pending_flush(ms) && work < ORDER_BURST) {
+		struct order_request rq;
+		if (rte_ring_dequeue_elem(ms->requests, &rq, sizeof(rq)) != 0)
+			break;
+		request_handle(ms, &rq);
+		work++;
 	}
-	rte_ring_dequeue_elem_finish(ms->requests, (unsigned)work);
-	pending_flush(ms); /* the last request's reports go now, not a round later */
 	return work + (ms->n_pending > 0);
 }
 
