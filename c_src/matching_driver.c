@@ -1,6 +1,8 @@
 /* Replays an array of commands, one message at a time, so a benchmark
- * measures the engine and not its caller; like a stage's loop, it prefetches
- * what the next messages will touch. */
+ * measures the engine and not its caller; as any caller that holds the next
+ * commands may, it prefetches what they will touch. (The matching stage
+ * does not: looking at the ring a burst at a time to do so raised the order
+ * path's p99 at 1 M orders/s from 3.9-4.3 to 4.3-11 us.) */
 #include "matching_book.h"
 
 /* The id index line a command will probe, two commands ahead... */
