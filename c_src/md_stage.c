@@ -393,20 +393,23 @@ frame_handle(struct md_stage *st, uint16_t port, struct rte_mbuf *m)
 	holes_release(st, 0);
 }
 
+/* Joins (or leaves) each line's group from the line's own port. */
 static void
-igmp_send(struct md_stage *st)
+igmp_send(struct md_stage *st, int leave)
 {
 	for (unsigned i = 0; i < st->p.n_lines; i++) {
 		struct rte_mbuf *m = rte_pktmbuf_alloc(st->p.tx_pool);
 		if (m == NULL)
 			return;
-		uint16_t len = igmp_report_write(rte_pktmbuf_mtod(m, uint8_t *), st->line_mac[i],
-						 st->p.lines[i].ip, st->p.lines[i].group);
+		uint16_t len = igmp_write(rte_pktmbuf_mtod(m, uint8_t *), st->line_mac[i],
+					  st->p.lines[i].ip, st->p.lines[i].group, leave);
 		m->data_len = m->pkt_len = len;
-		if (rte_eth_tx_burst(st->p.lines[i].port_id, 0, &m, 1) == 1)
-			st->counters.igmp_reports++;
-		else
+		if (rte_eth_tx_burst(st->p.lines[i].port_id, 0, &m, 1) != 1)
 			rte_pktmbuf_free(m);
+		else if (leave)
+			st->counters.igmp_leaves++;
+		else
+			st->counters.igmp_reports++;
 	}
 }
 
@@ -466,7 +469,7 @@ idle_work(struct md_stage *st, uint64_t now)
 		tx_batch_flush(&st->tx);
 	}
 	if (st->p.send_igmp && now - st->last_igmp >= st->igmp_tsc) {
-		igmp_send(st);
+		igmp_send(st, 0);
 		st->last_igmp = now;
 	}
 }
@@ -550,6 +553,8 @@ md_stage_finish(void *arg)
 	tx_batch_flush(&st->tx);
 	if (!st->counters.tx_end_of_session)
 		end_of_session_send(st);
+	if (st->p.send_igmp) /* or the switch floods the feed to us until its query times out */
+		igmp_send(st, 1);
 }
 
 int

@@ -27,6 +27,7 @@ colo_md_command(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "tx_heartbeats", c->tx_heartbeats);
 	rte_tel_data_add_dict_u64(d, "tx_end_of_session", c->tx_end_of_session);
 	rte_tel_data_add_dict_u64(d, "igmp_reports", c->igmp_reports);
+	rte_tel_data_add_dict_u64(d, "igmp_leaves", c->igmp_leaves);
 	rte_tel_data_add_dict_u64(d, "rerequests", c->rerequests);
 	for (int i = 0; i < COLO_DROP_N; i++)
 		rte_tel_data_add_dict_u64(d, colo_drop_reason_names[i], c->drops[i]);

@@ -165,12 +165,15 @@ udp_frame_write(uint8_t *frame, const struct udp_frame_template *t, uint16_t pay
 	return (uint16_t)(UDP_FRAME_HEADERS + payload_len);
 }
 
+#define IGMP_ALL_ROUTERS 0xE0000002 /* 224.0.0.2: where Leave Group goes */
+
 uint16_t
-igmp_report_write(uint8_t *frame, const uint8_t src_mac[6], uint32_t src_ip, uint32_t group)
+igmp_write(uint8_t *frame, const uint8_t src_mac[6], uint32_t src_ip, uint32_t group, int leave)
 {
-	uint8_t group_mac[6];
-	udp_frame_multicast_mac(group, group_mac);
-	struct rte_ipv4_hdr *ip = ether_ipv4_write(frame, src_mac, group_mac);
+	uint32_t dst = leave ? IGMP_ALL_ROUTERS : group;
+	uint8_t dst_mac[6];
+	udp_frame_multicast_mac(dst, dst_mac);
+	struct rte_ipv4_hdr *ip = ether_ipv4_write(frame, src_mac, dst_mac);
 	uint8_t *options = (uint8_t *)(ip + 1);
 	uint8_t *igmp = options + 4;
 
@@ -180,11 +183,11 @@ igmp_report_write(uint8_t *frame, const uint8_t src_mac[6], uint32_t src_ip, uin
 		.time_to_live = 1,
 		.next_proto_id = IPPROTO_IGMP,
 		.src_addr = rte_cpu_to_be_32(src_ip),
-		.dst_addr = rte_cpu_to_be_32(group),
+		.dst_addr = rte_cpu_to_be_32(dst),
 	};
 	memcpy(options, "\x94\x04\x00\x00", 4);
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	igmp[0] = 0x16; /* v2 membership report */
+	igmp[0] = leave ? 0x17 : 0x16; /* v2 Leave Group, v2 Membership Report */
 	igmp[1] = 0;
 	igmp[2] = igmp[3] = 0;
 	*(uint32_t *)(igmp + 4) = rte_cpu_to_be_32(group);

@@ -44,9 +44,10 @@ void udp_frame_multicast_mac(uint32_t group, uint8_t mac[6]);
 uint16_t arp_reply_write(uint8_t *out, const uint8_t *frame, uint32_t len,
 		const uint8_t mac[6], uint32_t ip);
 
-/* An IGMPv2 membership report for group (RFC 2236, with router alert);
- * padded to the Ethernet minimum; returns the frame length (60). */
-uint16_t igmp_report_write(uint8_t *frame, const uint8_t src_mac[6], uint32_t src_ip,
-		uint32_t group);
+/* An IGMPv2 message for group (RFC 2236, with router alert): a membership
+ * report to the group, or with leave a Leave Group to all routers; padded to
+ * the Ethernet minimum; returns the frame length (60). */
+uint16_t igmp_write(uint8_t *frame, const uint8_t src_mac[6], uint32_t src_ip, uint32_t group,
+		int leave);
 
 #endif

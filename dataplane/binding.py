@@ -13,7 +13,7 @@ MSG_EVENTS = tuple(ffi.string(lib.colo_msg_event_names[i]).decode()
 _SCALARS = ("rx_packets", "rx_bytes", "feed_packets", "messages", "ip_checksum_errors",
             "udp_checksum_errors", "gaps", "gap_messages", "feed_end_of_session",
             "tx_packets", "tx_bytes", "tx_ticks", "tx_heartbeats", "tx_end_of_session", "tx_dropped",
-            "igmp_reports", "arp_replies", "rerequests", "rerequest_ticks",
+            "igmp_reports", "igmp_leaves", "arp_replies", "rerequests", "rerequest_ticks",
             "rerequests_refused", "bursts")
 
 

@@ -88,7 +88,7 @@ def final_report(c: dict, tsc_hz: int) -> str:
         f"  checksum errors: IP {c['ip_checksum_errors']}, UDP {c['udp_checksum_errors']}",
         f"  re-requests answered {c['rerequests']} ({c['rerequest_ticks']} ticks), refused "
         f"{c['rerequests_refused']}; ARP replies {c['arp_replies']}; IGMP reports "
-        f"{c['igmp_reports']}",
+        f"{c['igmp_reports']}, leaves {c['igmp_leaves']}",
         f"  burst time p50 {_us(pct[0.5])} p99 {_us(pct[0.99])} p99.9 {_us(pct[0.999])} "
         f"over {c['bursts']} bursts",
     ] + (_orders_report(c["orders"], tsc_hz) if "orders" in c else []) + [

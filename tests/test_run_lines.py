@@ -4,6 +4,8 @@ each line's gaps are counted, and SIGINT stops the appliance cleanly with
 its final counters."""
 import datetime
 import signal
+import socket
+import struct
 import subprocess
 import sys
 
@@ -189,12 +191,22 @@ def test_lines_on_two_ports_with_the_same_group_are_told_apart_by_port(tmp_path)
     assert "line A 2, line B 0" in output  # 12-13 is one hole on A, 50 another
     assert f"packets by line: A {len(frames_a)}, B {len(frames_b)}" in output
     assert np.array_equal(ticks, reference_normalize(MESSAGES, datetime.date(2026, 11, 24)))
-    # Each line joins its group from its own port, with that port's address.
-    reports = {name: [p for p in rdpcap(str(tmp_path / f"{name}.pcap.tx")) if IP in p]
-               for name in ("feed", "feed_b")}
-    assert {(p[IP].src, p[IP].dst) for p in reports["feed"]} == {("10.1.0.1", LINES["a"][0])}
-    assert {(p[IP].src, p[IP].dst) for p in reports["feed_b"]} == {("10.2.0.1", LINES["a"][0])}
-    assert reports["feed"][0][Ether].src != reports["feed_b"][0][Ether].src
+    # Each line joins its group from its own port, with that port's address,
+    # and on stopping leaves it there (IGMPv2 Leave Group, to all routers), so
+    # the switch stops sending the feed at once.
+    group = LINES["a"][0]
+    igmp = {name: [p for p in rdpcap(str(tmp_path / f"{name}.pcap.tx")) if IP in p]
+            for name in ("feed", "feed_b")}
+    for name, address in (("feed", "10.1.0.1"), ("feed_b", "10.2.0.1")):
+        *reports, leave = igmp[name]
+        assert reports and {(p[IP].src, p[IP].dst) for p in reports} == {(address, group)}
+        assert all(bytes(p[IP].payload)[0] == 0x16 for p in reports)  # membership report
+        message = bytes(leave[IP].payload)[:8]
+        assert (leave[IP].src, leave[IP].dst, leave[Ether].dst) == (address, "224.0.0.2", "01:00:5e:00:00:02")
+        assert (message[0], message[4:]) == (0x17, socket.inet_aton(group))
+        assert sum(struct.unpack(">4H", message)) % 0xFFFF == 0  # a valid checksum
+    assert igmp["feed"][0][Ether].src != igmp["feed_b"][0][Ether].src
+    assert "IGMP reports" in output and ", leaves 2" in output
 
 
 def test_packets_released_after_the_wait_go_out_before_the_next_heartbeat(tmp_path):

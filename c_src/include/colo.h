@@ -63,6 +63,7 @@ struct md_counters {
 	uint64_t tx_end_of_session;  /* 1 once the tick stream has ended */
 	uint64_t tx_dropped;         /* tx ring full or no mbuf */
 	uint64_t igmp_reports;
+	uint64_t igmp_leaves;        /* on stopping: the switch stops the feed at once */
 	uint64_t arp_replies;
 	uint64_t rerequests;         /* answered */
 	uint64_t rerequest_ticks;    /* ticks resent */
