@@ -154,12 +154,15 @@ def test_malformed_messages_are_counted_and_the_rest_of_the_packet_applies(
 
 def test_no_tick_follows_the_end_of_session_packet(tmp_path):
     """Subscribers stop at end of session, so a tick sent after it is lost to them. The
-    feed's end of session here is followed by more packets (more than one rx burst)."""
-    feed = [encode_packet(SESSION, seq, [itch50.system_event(seq, b'Q')]) for seq in range(1, 41)]
+    feed's end of session here is followed by more packets (more than one rx burst):
+    each is dropped under its own reason, and only the ticks before the end go out."""
+    messages = [itch50.system_event(seq, b'Q') for seq in range(1, 81)]
+    feed = [encode_packet(SESSION, seq, [m]) for seq, m in enumerate(messages[:40], start=1)]
     feed.append(end_of_session(SESSION, 41))
-    feed += [encode_packet(SESSION, seq, [itch50.system_event(seq, b'Q')]) for seq in range(41, 81)]
-    _, packets, _, _ = normalize_frames(tmp_path, [frame(p) for p in feed], date=DATE.isoformat())
-    assert_tick_stream_sequenced(packets)
+    late = [encode_packet(SESSION, seq, [m]) for seq, m in enumerate(messages[40:], start=41)]
+    ticks, counters = run(tmp_path, [frame(p) for p in feed + late])
+    assert np.array_equal(ticks, reference(messages[:40])[0])
+    assert counters['drops'] == {'after_end_of_session': len(late)}
 
 
 # --- Fuzz: over 100,000 random and mutated frames in one capture ---------------------
