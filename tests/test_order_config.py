@@ -17,11 +17,14 @@ S1 = 0                      # sessions
 PRICE = 1_902_500           # $190.25, AAPL's reference price
 
 
+def risk_of(tmp_path, monkeypatch, text) -> Risk:
+    """The risk checks with the limits of config text in force."""
+    return Risk(risk_limits(load(tmp_path, monkeypatch, text)))
+
+
 @pytest.fixture
 def risk(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    Path('colo.yaml').write_text(ORDER_PATH)
-    return Risk(risk_limits(load_config('colo.yaml')))
+    return risk_of(tmp_path, monkeypatch, ORDER_PATH)
 
 
 @pytest.mark.parametrize('order, verdict', [
@@ -39,10 +42,60 @@ def test_configured_limits_judge_orders(risk, order, verdict):
     assert risk.order(1, account, S1, instrument, side, price, qty) == verdict
 
 
-def test_configured_notional_and_credit(risk):
+def test_configured_max_order_notional(risk):
     # max_order_notional $250,000.50: 1,300 shares at $190.25 is $247,325; 1,400 is over.
     assert risk.order(1, ALPHA, S1, AAPL, BUY, PRICE, 1300) == 'ok'
     assert risk.order(2, ALPHA, S1, AAPL, BUY, PRICE, 1400) == 'max_notional'
+
+
+def test_configured_credit_limit(tmp_path, monkeypatch):
+    # $300,000 of credit: 1,300 at $190.25 ($247,325) leaves $52,675, room for 200 more, not 300.
+    r = risk_of(tmp_path, monkeypatch, ORDER_PATH.replace('credit_limit: 5000000', 'credit_limit: 300000'))
+    assert r.order(1, ALPHA, S1, AAPL, BUY, PRICE, 1300) == 'ok'
+    assert r.order(2, ALPHA, S1, AAPL, BUY, PRICE, 300) == 'credit'
+    assert r.order(2, ALPHA, S1, AAPL, BUY, PRICE, 200) == 'ok'
+
+
+def test_configured_max_open_orders(tmp_path, monkeypatch):
+    r = risk_of(tmp_path, monkeypatch, ORDER_PATH.replace('max_open_orders: 500', 'max_open_orders: 3'))
+    assert [r.order(id, ALPHA, S1, AAPL, BUY, PRICE, 100) for id in range(1, 5)] == [
+        'ok', 'ok', 'ok', 'max_open_orders']
+
+
+def test_configured_max_long(risk):
+    # max_long 20,000 shares: open buys count before they fill.
+    assert [risk.order(id, ALPHA, S1, AAPL, BUY, PRICE, 1000) for id in range(1, 21)] == ['ok'] * 20
+    assert risk.order(21, ALPHA, S1, AAPL, BUY, PRICE, 100) == 'position_limit'
+
+
+def test_configured_throttles_allow_a_burst_then_the_configured_rate(risk):
+    """s1: 20,000 messages/s (one per 50 us) and 5,000 orders/s (one per 200 us),
+    burst 100 (the default)."""
+    start = 10**9
+    assert [risk.order(id, ALPHA, S1, AAPL, BUY, PRICE, 100, start)
+            for id in range(1, 101)] == ['ok'] * 100
+    assert risk.order(101, ALPHA, S1, AAPL, BUY, PRICE, 100, start) == 'message_rate'
+    assert risk.order(101, ALPHA, S1, AAPL, BUY, PRICE, 100, start + 199_999) == 'order_rate'
+    assert risk.order(101, ALPHA, S1, AAPL, BUY, PRICE, 100, start + 200_000) == 'ok'
+
+
+@pytest.mark.parametrize('setting, cancelled', [('', [1]), (', cancel_on_disconnect: false', [])],
+                         ids=['default', 'off'])
+def test_configured_cancel_on_disconnect(tmp_path, monkeypatch, setting, cancelled):
+    text = ORDER_PATH.replace('max_orders_per_second: 5000', 'max_orders_per_second: 5000' + setting)
+    r = risk_of(tmp_path, monkeypatch, text)
+    assert r.order(1, ALPHA, S1, AAPL, BUY, PRICE, 100) == 'ok'
+    assert r.disconnect(S1) == cancelled
+
+
+def test_configured_collar_in_ticks_around_the_last_trade(tmp_path, monkeypatch):
+    # BRK.A: tick $1, collar 50 ticks, no reference price: the last trade is the reference.
+    r = risk_of(tmp_path, monkeypatch, ORDER_PATH.replace('restricted: true', 'restricted: false'))
+    last_trade = 40_000_000  # $4,000
+    r.trade(BRK, last_trade)
+    assert [r.order(id, ALPHA, S1, BRK, BUY, last_trade + ticks * 10_000, 1)
+            for id, ticks in enumerate([50, 51, -50, -51], start=1)] == [
+        'ok', 'price_collar', 'ok', 'price_collar']
 
 
 # The gateway's port of its own (line 16): the md stage's ports are not shared.
@@ -197,3 +250,4 @@ def test_more_instruments_than_symbol_slots_is_a_config_error(tmp_path, monkeypa
     text = MINIMAL + 'book: {max_symbols: 16}\ninstruments:\n' + instruments
     assert bad(tmp_path, monkeypatch, text) == \
         'colo.yaml:12: instruments: expected at most book.max_symbols (16) instruments, got 17'
+
