@@ -5,17 +5,21 @@ the independent reference model run on exactly the messages the data plane shoul
 have applied, and the counters an operator reads."""
 import datetime
 import itertools
+import os
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 from scapy.layers.inet import IP, UDP
 from scapy.layers.l2 import Dot1Q, Ether
 
-from dataplane_helpers import assert_tick_stream_sequenced, normalize_frames
+from dataplane_helpers import ROOT, assert_tick_stream_sequenced, final_counters, normalize_frames
 from feedhandlers import itch50
 from feedhandlers.moldudp64 import encode_packet
-from feedhandlers.pcap import udp_frame
+from feedhandlers.pcap import PcapWriter, udp_frame
+from multicast.capture import read_tick_pcap
 from reference_model import TICK_DTYPE, ReferenceNormalizer, local_midnight_ns, ticks_to_array
 
 DATE = datetime.date(2024, 3, 15)
@@ -296,6 +300,62 @@ def test_bad_checksums_are_counted_and_the_packets_still_processed(tmp_path):
     assert ticks[0]['side'] == b'X'
     assert (counters['ip_checksum_errors'], counters['udp_checksum_errors']) == (1, 1)
     assert not counters['drops']
+
+
+# `colo normalize` has no checksums setting: an appliance of its own, net_pcap in and out.
+DROP_BAD_CONFIG = """
+eal: {{lcores: [1], hugepages: "off", file_prefix: colo-audit-drop-bad-{pid}}}
+ports:
+  feed: {{device: "net_pcap0,rx_pcap={feed}"}}
+  out: {{device: "net_pcap1,tx_pcap={out}", ip: 10.0.0.1}}
+feeds:
+  - {{name: f, protocol: itch50-moldudp64, session_date: {date},
+     lines: {{a: {{port: feed, group: {group}, udp_port: {port}}}}}}}
+outputs:
+  - {{name: ticks, port: out, group: 239.10.0.1, udp_port: 31001, session: COLO000001}}
+stages: {{md: 1}}
+checksums: {{drop_bad: true}}
+metrics: {{prometheus_port: 0}}
+"""
+# Runs the appliance until it has read every frame; it prints its final counters.
+RUN_UNTIL_READ = """
+import sys
+from dataplane.appliance import Appliance
+from dataplane.config import load_config
+from dataplane.runner import run
+frames = int(sys.argv[2])
+run(Appliance(load_config(sys.argv[1])), until=lambda c: c["rx_packets"] >= frames,
+    status_every=0)
+"""
+
+
+def test_drop_bad_drops_packets_that_fail_a_checksum(tmp_path):
+    """checksums.drop_bad: a packet whose IP or UDP checksum fails is dropped, counted
+    under bad_checksum, and what it carried is a gap."""
+    messages = every_message_type()
+    feed = packets(messages, per_packet=4)
+    frame_list = [bytearray(f) for f in frames(feed)]
+    frame_list[2][42 + 20 + 2 + 11] ^= 0xFF  # a message byte: the UDP checksum fails
+    frame_list[5][14 + 10] ^= 0xFF  # the IP header checksum
+    kept = [m for i, m in enumerate(messages) if i // 4 not in (2, 5)]
+    with PcapWriter(tmp_path / 'feed.pcap') as pcap:
+        for f in frame_list:
+            pcap.write(bytes(f))
+    config = tmp_path / 'colo.yaml'
+    config.write_text(DROP_BAD_CONFIG.format(pid=os.getpid(), feed=tmp_path / 'feed.pcap',
+                                             out=tmp_path / 'ticks.pcap', date=DATE.isoformat(),
+                                             group=FEED[0], port=FEED[1]))
+    done = subprocess.run([sys.executable, '-c', RUN_UNTIL_READ, str(config), str(len(frame_list))],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    counters = final_counters(done.stdout)
+    ticks, tick_packets = read_tick_pcap(tmp_path / 'ticks.pcap')
+    assert_tick_stream_sequenced(tick_packets)
+    assert np.array_equal(ticks, reference(kept)[0])
+    assert counters['drops'] == {'bad_checksum': 2}
+    assert (counters['ip_checksum_errors'], counters['udp_checksum_errors']) == (1, 1)
+    assert (counters['feed_packets'], counters['gaps'], counters['gap_messages']) == (
+        len(feed) - 2, 2, 8)
 
 
 @pytest.mark.parametrize('args, subscribed_noise', [
