@@ -1,6 +1,5 @@
 """Tests of feedhandlers: ITCH 5.0 layouts and files, MoldUDP64, pcap, synthesis."""
 import gzip
-import pathlib
 import struct
 from collections import Counter
 
@@ -10,14 +9,12 @@ from scapy.layers.l2 import Dot1Q, Ether
 from scapy.utils import PcapWriter as ScapyPcapWriter
 from scapy.utils import rdpcap
 
+from dataplane_helpers import SAMPLE
 from feedhandlers import itch50, moldudp64, pcap, synth
 
-SAMPLE = pathlib.Path(__file__).resolve().parents[2] / 'shared/data/ex20101224.TEST_ITCH_50'
 SAMPLE_COUNTS = {'P': 5000, 'A': 4997, 'D': 1745, 'E': 198, 'X': 45, 'U': 12, 'S': 6, 'R': 3,
                  'H': 3, 'F': 3}
 TS = 0xABCDEF012345  # uses all six timestamp bytes
-
-needs_sample = pytest.mark.skipif(not SAMPLE.exists(), reason=f'{SAMPLE} is not present')
 
 
 # ITCH 5.0 ------------------------------------------------------------------------------
@@ -134,7 +131,6 @@ def test_raw_builds_a_header_and_any_body():
     assert msg == itch50.order_delete(TS, 42, locate=1, tracking=2)
 
 
-@needs_sample
 def test_sample_file_has_the_documented_messages():
     messages = list(itch50.read_itch_file(SAMPLE))
     assert len(messages) == 12_012
@@ -143,7 +139,6 @@ def test_sample_file_has_the_documented_messages():
     assert [d['stock'] for d in decoded if d['type'] == 'R'] == ['ALC', 'BOB', 'CHAR']
 
 
-@needs_sample
 def test_itch_files_round_trip_plain_and_gzip(tmp_path):
     messages = list(itch50.read_itch_file(SAMPLE))
     for name in ('plain.itch', 'compressed.itch.gz'):

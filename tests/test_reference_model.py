@@ -6,13 +6,13 @@ import struct
 import numpy as np
 import pytest
 
+from dataplane_helpers import SAMPLE
 from tests.reference_model import (MESSAGE_LENGTHS, TICK_DTYPE, ReferenceNormalizer,
                                    normalize, ticks_to_array)
 
 SESSION = datetime.date(2010, 12, 24)
 MIDNIGHT = 1_293_166_800_000_000_000  # 2010-12-24 00:00 EST = 05:00 UTC
 AAPL, MSFT, IBM = b'AAPL    ', b'MSFT    ', b'IBM     '
-SAMPLE = pathlib.Path('/work/shared/data/ex20101224.TEST_ITCH_50')
 
 
 # --- ITCH 5.0 message builders (big-endian, lengths per the spec) ---
@@ -354,7 +354,6 @@ def read_sample(path: pathlib.Path) -> list[bytes]:
     return messages
 
 
-@pytest.mark.skipif(not SAMPLE.exists(), reason=f'{SAMPLE} not present')
 def test_shared_sample_normalizes():
     messages = read_sample(SAMPLE)
     assert len(messages) == 12_012
