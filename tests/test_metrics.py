@@ -47,6 +47,22 @@ def test_line_gaps_sum_without_the_arbitrated_ones():
     assert samples['colo_md_line_gaps_total'] == {(('line', 'a'),): 3, (('line', 'b'),): 2}
 
 
+def test_a_feed_ended_while_the_stream_is_open_shows_as_two_gauges():
+    # docs/operations.md: feed_ended at 1 with stream_ended at 0 means nobody ran `colo eod`
+    samples = scrape(md_counters(feed_end_of_session=1, tx_end_of_session=0))
+    assert (samples['colo_md_feed_ended'], samples['colo_md_stream_ended']) == ({(): 1}, {(): 0})
+
+
+def test_drops_and_events_are_labelled_with_their_names():
+    counters = md_counters()
+    counters['drops'].update(duplicate=5, after_end_of_session=2)
+    counters['events'].update(orphan_ref=7)
+    samples = scrape(counters)
+    drops = {labels: n for labels, n in samples['colo_md_drops_total'].items() if n}
+    assert drops == {(('reason', 'duplicate'),): 5, (('reason', 'after_end_of_session'),): 2}
+    assert samples['colo_md_message_events_total'][(('event', 'orphan_ref'),)] == 7
+
+
 def test_a_metrics_port_in_use_is_named_before_anything_starts(tmp_path, capsys):
     with socket.socket() as taken:
         taken.bind(('0.0.0.0', 0))
