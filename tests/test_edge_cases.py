@@ -304,7 +304,7 @@ def test_bad_checksums_are_counted_and_the_packets_still_processed(tmp_path):
 
 # `colo normalize` has no checksums setting: an appliance of its own, net_pcap in and out.
 DROP_BAD_CONFIG = """
-eal: {{lcores: [1], hugepages: "off", file_prefix: colo-audit-drop-bad-{pid}}}
+eal: {{lcores: [1], hugepages: "off", file_prefix: colo-drop-bad-{pid}}}
 ports:
   feed: {{device: "net_pcap0,rx_pcap={feed}"}}
   out: {{device: "net_pcap1,tx_pcap={out}", ip: 10.0.0.1}}

@@ -297,7 +297,8 @@ class Fuzzer:
                 self.emit(frame(payload))
 
     def acceptable(self, parsed):
-        """No end of session (a known bug, tested above) and no far jump forward."""
+        """No end of session (the rest of the run would only be dropped after it,
+        as tested above) and no far jump forward."""
         mold = parsed[3]
         return mold is None or not mold[3] and (
             mold[0] != SESSION or mold[1] <= self.model.next_seq + self.MAX_JUMP)
