@@ -1,19 +1,13 @@
 #include <rte_telemetry.h>
 
 #include "md_telemetry.h"
+#include "telemetry_guard.h"
 
-static const struct md_counters *served;
+static struct telemetry_guard served;
 
-static int
-colo_md_command(const char *cmd, const char *params, struct rte_tel_data *d)
+static void
+counters_add(struct rte_tel_data *d, const struct md_counters *c)
 {
-	const struct md_counters *c = served;
-
-	(void)cmd;
-	(void)params;
-	rte_tel_data_start_dict(d);
-	if (c == NULL)
-		return 0;
 	rte_tel_data_add_dict_u64(d, "rx_packets", c->rx_packets);
 	rte_tel_data_add_dict_u64(d, "rx_bytes", c->rx_bytes);
 	rte_tel_data_add_dict_u64(d, "feed_packets", c->feed_packets);
@@ -33,6 +27,19 @@ colo_md_command(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(d, colo_drop_reason_names[i], c->drops[i]);
 	for (int i = 0; i < COLO_MSG_EVENT_N; i++)
 		rte_tel_data_add_dict_u64(d, colo_msg_event_names[i], c->msg_events[i]);
+}
+
+static int
+colo_md_command(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct md_counters *c = telemetry_hold(&served);
+
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	if (c != NULL)
+		counters_add(d, c);
+	telemetry_release(&served);
 	return 0;
 }
 
@@ -41,7 +48,7 @@ md_telemetry_register(const struct md_counters *c)
 {
 	static int registered;
 
-	served = c;
+	telemetry_serve(&served, (void *)c);
 	if (!registered && c != NULL) {
 		rte_telemetry_register_cmd("/colo/md", colo_md_command,
 					   "Market-data stage counters. No parameters.");

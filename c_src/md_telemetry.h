@@ -4,7 +4,8 @@
 
 #include "colo.h"
 
-/* NULL unregisters the counters (the command then answers empty). */
+/* NULL unregisters the counters (the command then answers empty); it
+ * returns once no command still reads the old ones. */
 void md_telemetry_register(const struct md_counters *c);
 
 #endif

@@ -9,22 +9,19 @@
 #include <rte_telemetry.h>
 
 #include "order_path.h"
+#include "telemetry_guard.h"
 
 #define CONTROL_TIMEOUT_MS 1000
 
-static struct order_path *served;
+static struct telemetry_guard served;
 
 static int
-orders_command(const char *cmd, const char *params, struct rte_tel_data *d)
+orders_command(struct order_path *op, const char *params, struct rte_tel_data *d)
 {
-	(void)cmd;
 	(void)params;
-	rte_tel_data_start_dict(d);
-	if (served == NULL)
-		return 0;
-	const struct order_gateway_counters *g = order_path_gateway_counters(served);
-	const struct order_risk_counters *r = order_path_risk_counters(served);
-	const struct order_matching_counters *m = order_path_matching_counters(served);
+	const struct order_gateway_counters *g = order_path_gateway_counters(op);
+	const struct order_risk_counters *r = order_path_risk_counters(op);
+	const struct order_matching_counters *m = order_path_matching_counters(op);
 	rte_tel_data_add_dict_u64(d, "rx_packets", g->rx_packets);
 	rte_tel_data_add_dict_u64(d, "tx_packets", g->tx_packets);
 	rte_tel_data_add_dict_u64(d, "tx_dropped", g->tx_dropped);
@@ -62,9 +59,9 @@ numbers(const char *params, unsigned long *v, int max)
 }
 
 static int
-control(struct order_control *c, struct rte_tel_data *d)
+control(struct order_path *op, struct order_control *c, struct rte_tel_data *d)
 {
-	if (served == NULL || order_path_control(served, c, CONTROL_TIMEOUT_MS) != 0) {
+	if (order_path_control(op, c, CONTROL_TIMEOUT_MS) != 0) {
 		rte_tel_data_add_dict_string(d, "error", "the order path did not answer");
 		return 0;
 	}
@@ -92,17 +89,15 @@ levels_add(struct rte_tel_data *d, const char *name, const struct order_depth_le
 
 /* /colo/book,INSTRUMENT */
 static int
-book_command(const char *cmd, const char *params, struct rte_tel_data *d)
+book_command(struct order_path *op, const char *params, struct rte_tel_data *d)
 {
 	unsigned long v[1];
 	struct order_control c = {.type = ORDER_CONTROL_DEPTH};
 
-	(void)cmd;
-	rte_tel_data_start_dict(d);
 	if (numbers(params, v, 1) != 1)
 		return -1;
 	c.instrument = (uint32_t)v[0];
-	if (control(&c, d)) {
+	if (control(op, &c, d)) {
 		levels_add(d, "bids", c.bids, c.n_bids);
 		levels_add(d, "asks", c.asks, c.n_asks);
 	}
@@ -111,18 +106,16 @@ book_command(const char *cmd, const char *params, struct rte_tel_data *d)
 
 /* /colo/risk,ACCOUNT[,INSTRUMENT] */
 static int
-risk_command(const char *cmd, const char *params, struct rte_tel_data *d)
+risk_command(struct order_path *op, const char *params, struct rte_tel_data *d)
 {
 	unsigned long v[2];
 	int n = numbers(params, v, 2);
 	struct order_control c = {.type = ORDER_CONTROL_ACCOUNT};
 
-	(void)cmd;
-	rte_tel_data_start_dict(d);
 	if (n < 1)
 		return -1;
 	c.id = (uint32_t)v[0];
-	if (!control(&c, d))
+	if (!control(op, &c, d))
 		return 0;
 	rte_tel_data_add_dict_int(d, "open_orders", (int)c.account.open_orders);
 	rte_tel_data_add_dict_int(d, "killed", c.account.killed);
@@ -134,7 +127,7 @@ risk_command(const char *cmd, const char *params, struct rte_tel_data *d)
 	if (n == 2) {
 		c = (struct order_control){.type = ORDER_CONTROL_POSITION, .id = (uint32_t)v[0],
 					   .instrument = (uint32_t)v[1]};
-		if (!control(&c, d))
+		if (!control(op, &c, d))
 			return 0;
 		snprintf(money, sizeof(money), "%lld", (long long)c.position.position);
 		rte_tel_data_add_dict_string(d, "position", money);
@@ -146,35 +139,59 @@ risk_command(const char *cmd, const char *params, struct rte_tel_data *d)
 
 /* /colo/kill,SCOPE,ID,ON: scope as enum risk_scope; ON 1 or 0. */
 static int
-kill_command(const char *cmd, const char *params, struct rte_tel_data *d)
+kill_command(struct order_path *op, const char *params, struct rte_tel_data *d)
 {
 	unsigned long v[3];
 	struct order_control c = {.type = ORDER_CONTROL_KILL};
 
-	(void)cmd;
-	rte_tel_data_start_dict(d);
 	if (numbers(params, v, 3) != 3 || v[2] > 1)
 		return -1;
 	c.scope = (uint8_t)v[0];
 	c.id = (uint32_t)v[1];
 	c.on = (uint8_t)v[2];
-	if (control(&c, d))
+	if (control(op, &c, d))
 		rte_tel_data_add_dict_u64(d, "cancelled", c.cancels);
 	return 0;
 }
 
 /* /colo/eod */
 static int
-eod_command(const char *cmd, const char *params, struct rte_tel_data *d)
+eod_command(struct order_path *op, const char *params, struct rte_tel_data *d)
 {
 	struct order_control c = {.type = ORDER_CONTROL_END_OF_DAY};
 
-	(void)cmd;
 	(void)params;
-	rte_tel_data_start_dict(d);
-	if (control(&c, d))
+	if (control(op, &c, d))
 		rte_tel_data_add_dict_u64(d, "cancelled", c.cancels);
 	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*run)(struct order_path *op, const char *params, struct rte_tel_data *d);
+	const char *help;
+} commands[] = {
+	{"/colo/orders", orders_command, "Order path counters. No parameters."},
+	{"/colo/book", book_command, "Depth of an order-path book. Parameter: instrument index."},
+	{"/colo/risk", risk_command, "An account's risk state. Parameters: account[,instrument]."},
+	{"/colo/kill", kill_command,
+	 "Kill switch. Parameters: scope (0 all, 1 session, 2 account),id,on (1 or 0)."},
+	{"/colo/eod", eod_command, "End of day: DAY orders cancelled, sessions told. No parameters."},
+};
+
+/* Every command runs holding the order path, so it is not destroyed under it. */
+static int
+command(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct order_path *op = telemetry_hold(&served);
+	int ret = 0;
+
+	rte_tel_data_start_dict(d);
+	for (size_t i = 0; op != NULL && i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(cmd, commands[i].name) == 0)
+			ret = commands[i].run(op, params, d);
+	telemetry_release(&served);
+	return ret;
 }
 
 void
@@ -182,19 +199,10 @@ order_telemetry_register(struct order_path *op)
 {
 	static int registered;
 
-	served = op;
+	telemetry_serve(&served, op);
 	if (registered || op == NULL)
 		return;
-	rte_telemetry_register_cmd("/colo/orders", orders_command,
-				   "Order path counters. No parameters.");
-	rte_telemetry_register_cmd("/colo/book", book_command,
-				   "Depth of an order-path book. Parameter: instrument index.");
-	rte_telemetry_register_cmd("/colo/risk", risk_command,
-				   "An account's risk state. Parameters: account[,instrument].");
-	rte_telemetry_register_cmd("/colo/kill", kill_command,
-				   "Kill switch. Parameters: scope (0 all, 1 session, 2 account),"
-				   "id,on (1 or 0).");
-	rte_telemetry_register_cmd("/colo/eod", eod_command,
-				   "End of day: DAY orders cancelled, sessions told. No parameters.");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		rte_telemetry_register_cmd(commands[i].name, command, commands[i].help);
 	registered = 1;
 }
