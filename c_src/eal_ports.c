@@ -69,6 +69,16 @@ colo_port_start(const char *device_name, struct rte_mempool *mp, uint16_t rx_des
 	return port_start(port, device_name, mp, rx_desc, tx_desc, allmulticast, info);
 }
 
+/* A port that failed part-way through its start is closed at once: its
+ * queues may point into the mempool the caller frees next. Returns ret. */
+static int
+port_abandon(uint16_t port, int ret)
+{
+	rte_eth_dev_stop(port); /* whether or not it started */
+	rte_eth_dev_close(port);
+	return ret;
+}
+
 int
 port_start(uint16_t port, const char *device_name, struct rte_mempool *mp, uint16_t rx_desc,
 	   uint16_t tx_desc, int allmulticast, struct colo_port_info *info)
@@ -92,23 +102,23 @@ port_start(uint16_t port, const char *device_name, struct rte_mempool *mp, uint1
 	ret = rte_eth_dev_adjust_nb_rx_tx_desc(port, &rx_desc, &tx_desc);
 	if (ret != 0) {
 		fprintf(stderr, "port %s: cannot adjust descriptors: %s\n", device_name, rte_strerror(-ret));
-		return ret;
+		return port_abandon(port, ret);
 	}
 	int socket = rte_eth_dev_socket_id(port);
 	ret = rte_eth_rx_queue_setup(port, 0, rx_desc, (unsigned)socket, NULL, mp);
 	if (ret != 0) {
 		fprintf(stderr, "port %s: cannot set up rx queue: %s\n", device_name, rte_strerror(-ret));
-		return ret;
+		return port_abandon(port, ret);
 	}
 	ret = rte_eth_tx_queue_setup(port, 0, tx_desc, (unsigned)socket, NULL);
 	if (ret != 0) {
 		fprintf(stderr, "port %s: cannot set up tx queue: %s\n", device_name, rte_strerror(-ret));
-		return ret;
+		return port_abandon(port, ret);
 	}
 	ret = rte_eth_dev_start(port);
 	if (ret != 0) {
 		fprintf(stderr, "port %s: cannot start: %s\n", device_name, rte_strerror(-ret));
-		return ret;
+		return port_abandon(port, ret);
 	}
 	if (allmulticast) {
 		/* Virtual devices may not implement these; they pass all frames. */
@@ -124,7 +134,7 @@ port_start(uint16_t port, const char *device_name, struct rte_mempool *mp, uint1
 	ret = rte_eth_macaddr_get(port, &mac);
 	if (ret != 0) {
 		fprintf(stderr, "port %s: cannot read MAC address: %s\n", device_name, rte_strerror(-ret));
-		return ret;
+		return port_abandon(port, ret);
 	}
 	info->port_id = port;
 	info->socket = socket;
