@@ -41,7 +41,7 @@ def subscribe(group: str, port: int, iface: str | None = None, stats: bool = Fal
     stopping = []
     for s in (signal.SIGINT, signal.SIGTERM):
         signal.signal(s, lambda *_: stopping.append(1))
-    kept, printed = [], 0
+    kept, printed, taken = [], 0, 0
     zone = ZoneInfo(tz)
     # Opened before joining: a path that cannot be written fails now, not
     # after a whole session has been received.
@@ -50,18 +50,20 @@ def subscribe(group: str, port: int, iface: str | None = None, stats: bool = Fal
         start = last = time.monotonic()
         last_ticks = idle_since = ended_at = 0
         timed_out = False
-        while not stopping and not sub.complete and (count is None or sub.ticks < count):
+        while not stopping and not sub.complete and (count is None or taken < count):
             packet = sub.recv()
             now = time.monotonic()
             if packet is not None and len(packet.ticks) > 0:
                 idle_since = 0
+                ticks = packet.ticks if count is None else packet.ticks[:count - taken]
+                taken += len(ticks)
                 if save:
-                    kept.append((packet.seq, packet.ticks.astype(TICK_DTYPE)))
+                    kept.append((packet.seq, ticks.astype(TICK_DTYPE)))
                 if not stats:
-                    room = len(packet.ticks) if sample is None else max(0, sample - printed)
-                    for tick in packet.ticks[:room]:
+                    room = len(ticks) if sample is None else max(0, sample - printed)
+                    for tick in ticks[:room]:
                         print(format_tick(tick, sub.symbols, zone), file=out)
-                    printed += min(room, len(packet.ticks))
+                    printed += min(room, len(ticks))
             elif sub.end_of_session:  # only answers to re-requests are awaited now
                 ended_at = ended_at or now
                 if now - ended_at >= ANSWER_WAIT_S:

@@ -319,6 +319,20 @@ def test_subscribe_recovers_a_gap_or_says_it_could_not(feed, tmp_path, monkeypat
         assert 'gaps 1 (1 ticks missing, 0 recovered)' in out.getvalue()
 
 
+def test_subscribe_count_takes_that_many_ticks_not_the_rest_of_the_packet(feed, tmp_path, monkeypatch):
+    group, port, send = feed
+
+    class JoinedThenSent(Subscriber):
+        def __enter__(self):
+            send(packet(1, QUOTE, TRADE, r_tick()))
+            return self
+    monkeypatch.setattr(subscriber_cli, 'Subscriber', JoinedThenSent)
+    out, saved = io.StringIO(), tmp_path / 'ticks.npy'
+    assert subscriber_cli.subscribe(group, port, iface='lo', count=2, timeout=5, save=str(saved), out=out) == 0
+    assert np.load(saved)['type'].tolist() == [b'Q', b'T']
+    assert len([line for line in out.getvalue().splitlines() if ' ticks in ' not in line]) == 2
+
+
 def test_rerequest_address_is_checked_as_an_argument(capsys):
     with pytest.raises(SystemExit):
         subscriber_cli.main(['239.1.1.1:5000', '--rerequest', 'appliance:31002'])
