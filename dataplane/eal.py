@@ -44,7 +44,9 @@ def lcore_map(main_lcore: int, lcores, allowed=None) -> str:
 def eal_args(eal, devices, *, hugepages: bool, allowed_cpus=None) -> list[str]:
     args = ["colo", "--lcores", lcore_map(eal.main_lcore, eal.lcores, allowed_cpus),
             "--main-lcore", str(eal.main_lcore), "--file-prefix", eal.file_prefix,
-            "-m", str(eal.memory_mb), "--log-level", "lib.eal:warning"]
+            "-m", str(eal.memory_mb), "--log-level", "lib.eal:warning",
+            # its only warning says the legacy socket, which nothing here uses, is off
+            "--log-level", "lib.telemetry:error"]
     args += ["--huge-unlink"] if hugepages else ["--no-huge", "--no-shconf"]
     pci = [d for d in devices if not is_vdev(d)]
     for d in devices:
