@@ -25,6 +25,7 @@ class Cpu:
     node: int | None
     siblings: frozenset[int] | None  # SMT threads of its physical core, itself included
     governor: str | None
+    l3: frozenset[int] | None = None  # the CPUs sharing its last-level (L3) cache, itself included
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,9 +110,12 @@ class Topology:
 
 def _cpu(fs: HostFS, cpu: int, nodes: dict[int, frozenset[int]]) -> Cpu:
     d = f'{CPU}/cpu{cpu}'
+    l3 = next((f'{d}/cache/{index}' for index in fs.names(f'{d}/cache', 'index[0-9]*')
+               if fs.integer(f'{d}/cache/{index}/level') == 3), None)
     return Cpu(cpu, fs.integer(f'{d}/topology/physical_package_id'), fs.integer(f'{d}/topology/core_id'),
                next((node for node, cpus in nodes.items() if cpu in cpus), None),
-               fs.cpus(f'{d}/topology/thread_siblings_list'), fs.text(f'{d}/cpufreq/scaling_governor'))
+               fs.cpus(f'{d}/topology/thread_siblings_list'), fs.text(f'{d}/cpufreq/scaling_governor'),
+               fs.cpus(f'{l3}/shared_cpu_list') if l3 else None)
 
 
 def _nodes(fs: HostFS) -> dict[int, frozenset[int]]:

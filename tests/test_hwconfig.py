@@ -166,10 +166,10 @@ def test_doctor_passes_a_prepared_server(write_config, capsys):
 
 
 @pytest.mark.parametrize('eal, feed, md, expected', [
-    # the NIC on node 1, one lcore on each node
-    ('{main_lcore: 1, lcores: [2, 10]}', '0000:af:00.0', 10, {'numa': FAIL, 'vfio': WARN}),
+    # the NIC on node 1, one lcore on each node (and each socket's L3)
+    ('{main_lcore: 1, lcores: [2, 10]}', '0000:af:00.0', 10, {'numa': FAIL, 'vfio': WARN, 'l3': WARN}),
     # lcores with the NIC on node 1, but every hugepage on node 0
-    ('{main_lcore: 8, lcores: [10, 11]}', '0000:af:00.0', 10, {'numa': PASS, 'hugepages': FAIL}),
+    ('{main_lcore: 8, lcores: [10, 11]}', '0000:af:00.0', 10, {'numa': PASS, 'hugepages': FAIL, 'l3': PASS}),
     # siblings of each other (2, 18), and of a housekeeping CPU (17 of 1)
     ('{main_lcore: 0, lcores: [2, 18, 17]}', '0000:18:00.0', 2, {'smt': WARN, 'isolation': WARN}),
 ])
