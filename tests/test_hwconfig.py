@@ -457,6 +457,22 @@ def test_auto_lcores_are_nic_local_isolated_and_a_core_each(write_config):
     assert 'md            10    1      1    2  yes' in format_plan(make_plan(target(placed), discover(SERVER)))
 
 
+def test_auto_lcores_keep_to_one_l3_cache(write_config, host_copy):
+    """Node 0 of the server split into two L3 caches (as an EPYC's dies are),
+    cores 2, 4, 6, 7 on one: the stages keep to the best CPU's."""
+    root = host_copy(SERVER)
+    die = {2, 4, 6, 7, 18, 20, 22, 23}  # and their SMT siblings
+    for cpu in [*range(0, 8), *range(16, 24)]:
+        (root / f'sys/devices/system/cpu/cpu{cpu}/cache/index3/shared_cpu_list').write_text(
+            '2,4,6-7,18,20,22-23' if cpu in die else '0-1,3,5,16-17,19,21')
+    config = write_config(eal='{main_lcore: 1, lcores: auto}', feed='0000:18:00.0',
+                          stages='{md: auto, gateway: auto, risk: auto, matching: auto}')
+    topo = discover(root)
+    placed = place(load_config(config), topo)
+    assert placed.eal.lcores == (2, 4, 6, 7)  # not 2, 3, 4, 5: 3 and 5 are on the other L3
+    assert {f.check: f.status for f in diagnose(target(placed), topo)}['l3'] == PASS
+
+
 def test_auto_lcores_share_a_core_only_when_cores_are_scarce(write_config):
     config = write_config(eal='{lcores: auto}', stages='{md: auto, gateway: auto, risk: auto, matching: auto}')
     placed = place(load_config(config), discover(VM))
