@@ -197,11 +197,11 @@ def measure(cmds: np.ndarray, ring) -> tuple[float, dict]:
     return sorted(rates)[len(rates) // 2], totals
 
 
-def start_eal():
+def start_eal(prefix: str = EAL_PREFIX):
     """EAL for the report ring and the drain lcore (once per process)."""
     config = EalConfig(main_lcore=0, lcores=(DRAIN_LCORE,), memory_mb=256, hugepages="off",
-                       file_prefix=EAL_PREFIX)
-    if not eal.init(eal.eal_args(config, [], hugepages=False), EAL_PREFIX):
+                       file_prefix=prefix)
+    if not eal.init(eal.eal_args(config, [], hugepages=False), prefix):
         raise SystemExit("EAL did not start")
     ring = lib.colo_report_ring_create(b"match_reports", 1 << 16)
     if ring == ffi.NULL:

@@ -351,13 +351,13 @@ def test_command_replay_matches_calls(tmp_path):
 RING_REPLAY = """
 import json, sys
 import numpy as np
-from benchmarks.matching_bench import start_eal, DRAIN_LCORE, EAL_PREFIX
+from benchmarks.matching_bench import start_eal, DRAIN_LCORE
 from dataplane import eal
 from dataplane.matching import COMMAND_DTYPE, MatchingBook
 cmds = np.frombuffer(open(sys.argv[1], "rb").read(), COMMAND_DTYPE)
-ring = start_eal()
+ring = start_eal("colo-matching-test")  # not the bench's: make bench may be running
 print(json.dumps(MatchingBook(40).run(cmds, report_ring=ring, drain_lcore=DRAIN_LCORE)))
-eal.cleanup(EAL_PREFIX)
+eal.cleanup("colo-matching-test")
 """
 
 
