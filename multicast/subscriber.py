@@ -46,7 +46,6 @@ class Subscriber:
         self.gaps = 0  # gap events
         self.missing = 0  # ticks found missing, recovered or not
         self.recovered = 0  # ticks received in answer to re-requests
-        self.requests = 0  # re-request packets sent, retries included
         self.last_request = 0.0  # time.monotonic() of the last ones sent
         self.duplicates = 0  # packets dropped as already seen
         self.bad_packets = 0  # packets decode_packet refused
@@ -157,7 +156,6 @@ class Subscriber:
         for start in range(first, end, MAX_REQUEST_COUNT):
             count = min(MAX_REQUEST_COUNT, end - start)
             self.request_sock.sendto(MOLD_HEADER.pack(self.session, start, count), self.rerequest)
-            self.requests += 1
         self.last_request = time.monotonic()
 
     def _fill(self, first: int, end: int) -> tuple[int, int]:
